@@ -1,0 +1,151 @@
+"""Platform exceptions.
+
+One base with a message format and an HTTP code, one intermediate base per
+HTTP class, one leaf per condition. The API turns any of them into
+``{"error_code": <class name>, "error_msg": <message>, "error_args": [...]}``
+with ``code`` as the HTTP status.
+"""
+
+
+class DelfinLikeException(Exception):
+    """Base of every platform error. Subclasses set ``_msg_fmt`` and ``code``."""
+
+    _msg_fmt = "An unknown exception occurred."
+    code = 500
+
+    def __init__(self, *args, **kwargs):
+        self.error_args = list(args)
+        self.kwargs = kwargs
+        try:
+            message = self._msg_fmt % (kwargs or args) if (kwargs or args) else self._msg_fmt
+        except (KeyError, TypeError, ValueError):
+            message = self._msg_fmt
+        super().__init__(message)
+        self.msg = message
+
+    @property
+    def error_code(self) -> str:
+        return type(self).__name__
+
+    def to_dict(self) -> dict:
+        return {
+            "error_code": self.error_code,
+            "error_msg": self.msg,
+            "error_args": [str(a) for a in self.error_args],
+        }
+
+
+class BadRequest(DelfinLikeException):
+    _msg_fmt = "The request is invalid."
+    code = 400
+
+
+class Unauthorized(DelfinLikeException):
+    _msg_fmt = "Authentication is required."
+    code = 401
+
+
+class Forbidden(DelfinLikeException):
+    _msg_fmt = "Not allowed."
+    code = 403
+
+
+class NotFound(DelfinLikeException):
+    _msg_fmt = "The resource could not be found."
+    code = 404
+
+
+class Conflict(DelfinLikeException):
+    _msg_fmt = "The request conflicts with the current state."
+    code = 409
+
+
+class ServiceUnavailable(DelfinLikeException):
+    _msg_fmt = "A dependency of the service is unavailable."
+    code = 503
+
+
+# 400
+class InvalidInput(BadRequest):
+    _msg_fmt = "Invalid input: %s"
+
+
+class MalformedRequestBody(BadRequest):
+    _msg_fmt = "Malformed request body: %s"
+
+
+class InvalidCredentials(BadRequest):
+    _msg_fmt = "The back end rejected the credentials: %s"
+
+
+class BackendUnreachable(BadRequest):
+    _msg_fmt = "The back end could not be reached: %s"
+
+
+class StorageDriverNotFound(BadRequest):
+    _msg_fmt = "No driver for vendor %(vendor)r and model %(model)r."
+
+
+class InvalidAccessInfo(BadRequest):
+    _msg_fmt = "Invalid access info: %s"
+
+
+class StorageBackendError(BadRequest):
+    _msg_fmt = "The back end answered with an error: %s"
+
+
+# 404
+class StorageNotFound(NotFound):
+    _msg_fmt = "Storage %s could not be found."
+
+
+class StoragePoolNotFound(NotFound):
+    _msg_fmt = "Storage pool %s could not be found."
+
+
+class VolumeNotFound(NotFound):
+    _msg_fmt = "Volume %s could not be found."
+
+
+class TaskNotFound(NotFound):
+    _msg_fmt = "Task %s could not be found."
+
+
+class ResourceNotFound(NotFound):
+    _msg_fmt = "Resource %s could not be found."
+
+
+# 409
+class StorageAlreadyExists(Conflict):
+    _msg_fmt = "A storage with the same %s is already registered."
+
+
+class StorageBeingDeleted(Conflict):
+    _msg_fmt = "Storage %s is being deleted."
+
+
+# 503
+class DatabaseUnavailable(ServiceUnavailable):
+    _msg_fmt = "The database is unavailable."
+
+
+class MessageBusUnavailable(ServiceUnavailable):
+    _msg_fmt = "The message bus is unavailable."
+
+
+class LockUnavailable(ServiceUnavailable):
+    _msg_fmt = "Could not take the lock %(name)s within %(timeout)s s."
+
+
+class CoordinationUnavailable(ServiceUnavailable):
+    _msg_fmt = "The coordination (lock) backend is unavailable."
+
+
+# internal
+class SyncAborted(DelfinLikeException):
+    _msg_fmt = "Sync of storage %s was aborted: %s"
+    code = 409
+
+
+class CryptoError(DelfinLikeException):
+    _msg_fmt = "Could not decrypt a stored secret: %s"

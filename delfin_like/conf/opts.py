@@ -1,0 +1,25 @@
+"""Option listing for oslo-config-generator (entry point oslo.config.opts)."""
+
+from delfin_like.conf import (
+    api,
+    coordination,
+    database,
+    default,
+    rpc,
+    security,
+    storage_driver,
+    task_manager,
+)
+
+
+def list_opts():
+    return [
+        ("DEFAULT", default.opts),
+        (api.group, api.opts),
+        (coordination.group, coordination.opts),
+        (database.group, database.opts),
+        (rpc.group, rpc.opts),
+        (security.group, security.opts),
+        (storage_driver.group, storage_driver.opts),
+        (task_manager.group, task_manager.opts),
+    ]

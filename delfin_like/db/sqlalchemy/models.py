@@ -1,0 +1,169 @@
+"""SQLAlchemy table definitions. Only ``delfin_like.db.sqlalchemy`` imports this.
+
+Every resource table carries ``fingerprint``, a hash of the normalised fields
+the driver returned, so a re-sync compares hashes instead of columns and
+writes only what changed. ``(storage_id, native_<x>_id)`` is unique, and rows
+go when their storage goes (foreign key, ON DELETE CASCADE).
+"""
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# Capacities exceed 2**31; BigInteger everywhere bytes are counted.
+Bytes = BigInteger
+
+ID = String(36)
+NAME = String(255)
+FINGERPRINT = String(32)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class TimestampMixin:
+    created_at: Mapped[DateTime] = mapped_column(DateTime, nullable=False)
+    updated_at: Mapped[DateTime | None] = mapped_column(DateTime, nullable=True)
+
+
+class Storage(Base, TimestampMixin):
+    __tablename__ = "storages"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(NAME, nullable=False)
+    vendor: Mapped[str] = mapped_column(NAME, nullable=False)
+    model: Mapped[str] = mapped_column(NAME, nullable=False)
+    serial_number: Mapped[str] = mapped_column(NAME, nullable=False, unique=True)
+    status: Mapped[str] = mapped_column(String(32), nullable=False)
+    firmware_version: Mapped[str | None] = mapped_column(NAME)
+    location: Mapped[str | None] = mapped_column(NAME)
+    description: Mapped[str | None] = mapped_column(String(1024))
+    raw_capacity: Mapped[int] = mapped_column(Bytes, nullable=False, default=0)
+    total_capacity: Mapped[int] = mapped_column(Bytes, nullable=False, default=0)
+    used_capacity: Mapped[int] = mapped_column(Bytes, nullable=False, default=0)
+    free_capacity: Mapped[int] = mapped_column(Bytes, nullable=False, default=0)
+    subscribed_capacity: Mapped[int] = mapped_column(Bytes, nullable=False, default=0)
+    fingerprint: Mapped[str] = mapped_column(FINGERPRINT, nullable=False)
+    # set when a DELETE was accepted; the remove task deletes the row
+    deleting: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    synced_at: Mapped[DateTime | None] = mapped_column(DateTime, nullable=True)
+
+
+class AccessInfo(Base, TimestampMixin):
+    """How to reach a storage. Secrets inside the JSON blocks are Fernet tokens."""
+
+    __tablename__ = "access_infos"
+
+    storage_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("storages.id", ondelete="CASCADE"), primary_key=True
+    )
+    vendor: Mapped[str] = mapped_column(NAME, nullable=False)
+    model: Mapped[str] = mapped_column(NAME, nullable=False)
+    rest: Mapped[str | None] = mapped_column(Text)
+    ssh: Mapped[str | None] = mapped_column(Text)
+    snmp: Mapped[str | None] = mapped_column(Text)
+    extra_attributes: Mapped[str | None] = mapped_column(Text)
+
+
+class StorageEndpoint(Base):
+    """One (host, port) a registered storage answers on; unique across storages."""
+
+    __tablename__ = "storage_endpoints"
+    __table_args__ = (UniqueConstraint("host", "port"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    storage_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("storages.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    protocol: Mapped[str] = mapped_column(String(16), nullable=False)
+    host: Mapped[str] = mapped_column(NAME, nullable=False)
+    port: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class StoragePool(Base, TimestampMixin):
+    __tablename__ = "storage_pools"
+    __table_args__ = (UniqueConstraint("storage_id", "native_storage_pool_id"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    storage_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("storages.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    native_storage_pool_id: Mapped[str] = mapped_column(NAME, nullable=False)
+    name: Mapped[str] = mapped_column(NAME, nullable=False)
+    status: Mapped[str] = mapped_column(String(32), nullable=False)
+    storage_type: Mapped[str] = mapped_column(String(32), nullable=False)
+    total_capacity: Mapped[int] = mapped_column(Bytes, nullable=False, default=0)
+    used_capacity: Mapped[int] = mapped_column(Bytes, nullable=False, default=0)
+    free_capacity: Mapped[int] = mapped_column(Bytes, nullable=False, default=0)
+    subscribed_capacity: Mapped[int] = mapped_column(Bytes, nullable=False, default=0)
+    description: Mapped[str | None] = mapped_column(String(1024))
+    fingerprint: Mapped[str] = mapped_column(FINGERPRINT, nullable=False)
+
+
+class Volume(Base, TimestampMixin):
+    __tablename__ = "volumes"
+    __table_args__ = (UniqueConstraint("storage_id", "native_volume_id"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    storage_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("storages.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    native_volume_id: Mapped[str] = mapped_column(NAME, nullable=False)
+    native_storage_pool_id: Mapped[str | None] = mapped_column(NAME)
+    name: Mapped[str] = mapped_column(NAME, nullable=False)
+    status: Mapped[str] = mapped_column(String(32), nullable=False)
+    type: Mapped[str] = mapped_column(String(16), nullable=False)
+    wwn: Mapped[str | None] = mapped_column(NAME)
+    total_capacity: Mapped[int] = mapped_column(Bytes, nullable=False, default=0)
+    used_capacity: Mapped[int] = mapped_column(Bytes, nullable=False, default=0)
+    free_capacity: Mapped[int] = mapped_column(Bytes, nullable=False, default=0)
+    compressed: Mapped[bool | None] = mapped_column(Boolean)
+    deduplicated: Mapped[bool | None] = mapped_column(Boolean)
+    description: Mapped[str | None] = mapped_column(String(1024))
+    fingerprint: Mapped[str] = mapped_column(FINGERPRINT, nullable=False)
+
+
+class Task(Base, TimestampMixin):
+    """One unit of work. The table is the source of truth; the bus only wakes workers.
+
+    ``storage_id`` is deliberately not a foreign key: a remove task outlives its storage.
+    """
+
+    __tablename__ = "tasks"
+    __table_args__ = (
+        Index("ix_tasks_status_priority", "status", "priority"),
+        Index("ix_tasks_storage_id_type", "storage_id", "type"),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    type: Mapped[str] = mapped_column(String(32), nullable=False)
+    storage_id: Mapped[str | None] = mapped_column(ID)
+    priority: Mapped[str] = mapped_column(String(16), nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False)
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    lease_owner: Mapped[str | None] = mapped_column(NAME)
+    lease_expires_at: Mapped[DateTime | None] = mapped_column(DateTime)
+    started_at: Mapped[DateTime | None] = mapped_column(DateTime)
+    finished_at: Mapped[DateTime | None] = mapped_column(DateTime)
+    result: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,36 @@
+"""Exceptions a driver raises. The service maps them to platform errors at one
+choke point (``delfin_like.task_manager.drivers``), keeping what the user is
+told apart from what the operator needs in the log."""
+
+
+class DriverError(Exception):
+    """Base of every driver failure.
+
+    ``message`` is safe to show a user; ``detail`` is operator detail for the
+    log (never a secret).
+    """
+
+    def __init__(self, message: str = "", detail: str | None = None):
+        super().__init__(message or self.__class__.__doc__)
+        self.message = message or (self.__class__.__doc__ or "").strip()
+        self.detail = detail
+
+
+class InvalidCredentials(DriverError):
+    """The back end rejected the credentials."""
+
+
+class BackendUnreachable(DriverError):
+    """The back end could not be reached."""
+
+
+class DriverTimeout(BackendUnreachable):
+    """The back end did not answer in time."""
+
+
+class InvalidAccessInfo(DriverError):
+    """The access information is incomplete or invalid for this driver."""
+
+
+class BackendError(DriverError):
+    """The back end answered with an error or with data the driver cannot use."""

@@ -1,0 +1,1 @@
+"""Storage drivers for delfin-like. They import only :mod:`delfin_like.sdk`."""

@@ -1,0 +1,170 @@
+"""A deterministic fake array: stevedore name ``fake_storage fake_driver``.
+
+Everything it returns follows from ``extra_attributes`` so tests and benchmarks
+can predict exactly what lands in the database:
+
+``pools`` (default 4), ``volumes`` (default 20), ``seed`` (default 0)
+    Size and flavour of the array. Volume ``i`` lives in pool ``i % pools``.
+``churn`` (percent, default 0) and ``generation``
+    At generation ``g`` the array differs from generation ``g-1`` by
+    ``k = round(volumes * churn / 100)`` volumes deleted, ``k`` added and ``k``
+    updated (a sliding window over volume indices). Without an explicit
+    ``generation``, each ``list_volumes`` call of this process advances it by one
+    (the first call is generation 0).
+``serial_number``
+    Overrides the serial, which otherwise derives from seed and endpoint.
+``error`` / ``sync_error``
+    ``invalid_credentials``, ``unreachable`` or ``backend_error``: raise that on
+    every call (``error``) or only when listing (``sync_error``).
+``delay``
+    Seconds ``list_volumes`` sleeps before yielding (slow back ends, cancellation).
+"""
+
+import hashlib
+import itertools
+import threading
+import time
+
+from delfin_like.sdk import driver, exceptions, models
+
+GiB = 1024**3
+_generations: dict[str, itertools.count] = {}
+_generations_lock = threading.Lock()
+
+_ERRORS = {
+    "invalid_credentials": exceptions.InvalidCredentials,
+    "unreachable": exceptions.BackendUnreachable,
+    "backend_error": exceptions.BackendError,
+}
+
+
+def _int(attrs: dict, key: str, default: int, minimum: int = 0) -> int:
+    value = attrs.get(key, default)
+    try:
+        value = int(value)
+    except (TypeError, ValueError):
+        raise exceptions.InvalidAccessInfo(f"extra_attributes.{key} must be an integer")
+    if value < minimum:
+        raise exceptions.InvalidAccessInfo(f"extra_attributes.{key} must be >= {minimum}")
+    return value
+
+
+class FakeStorageDriver(driver.StorageDriver):
+    def __init__(self, access_info: models.AccessInfo):
+        super().__init__(access_info)
+        attrs = access_info.extra_attributes or {}
+        self.pools = _int(attrs, "pools", 4, minimum=1)
+        self.volumes = _int(attrs, "volumes", 20)
+        self.seed = _int(attrs, "seed", 0)
+        churn = attrs.get("churn", 0)
+        try:
+            churn = float(churn)
+        except (TypeError, ValueError):
+            raise exceptions.InvalidAccessInfo("extra_attributes.churn must be a number")
+        if not 0 <= churn <= 50:
+            raise exceptions.InvalidAccessInfo("extra_attributes.churn must be between 0 and 50")
+        self.churn_count = round(self.volumes * churn / 100)
+        self.generation = attrs.get("generation")
+        if self.generation is not None:
+            self.generation = _int(attrs, "generation", 0)
+        self.error = attrs.get("error")
+        self.sync_error = attrs.get("sync_error")
+        self.delay = float(attrs.get("delay", 0) or 0)
+        endpoint = access_info.rest or access_info.ssh or access_info.snmp
+        self.endpoint = f"{endpoint.host}:{endpoint.port}" if endpoint else "local"
+        digest = hashlib.sha256(f"{self.seed}/{self.endpoint}".encode()).hexdigest()[:12].upper()
+        self.serial_number = str(attrs.get("serial_number") or f"FAKE{digest}")
+
+    def _maybe_fail(self, listing: bool) -> None:
+        name = self.error or (self.sync_error if listing else None)
+        if name:
+            cls = _ERRORS.get(name, exceptions.BackendError)
+            raise cls(f"fake back end configured to fail ({name})", detail=f"endpoint {self.endpoint}")
+
+    def _pool_capacity(self, index: int) -> int:
+        return (64 + (self.seed * 7 + index * 13) % 64) * 1024 * GiB
+
+    def get_storage(self) -> models.Storage:
+        self._maybe_fail(listing=False)
+        total = sum(self._pool_capacity(i) for i in range(self.pools))
+        used = total // 3
+        return models.Storage(
+            name=f"fake-array-{self.seed}",
+            vendor="fake_storage",
+            model="fake_driver",
+            serial_number=self.serial_number,
+            status=models.StorageStatus.NORMAL,
+            firmware_version="1.0.0",
+            location="lab",
+            description=f"Fake array at {self.endpoint}",
+            raw_capacity=total + total // 4,
+            total_capacity=total,
+            used_capacity=used,
+            free_capacity=total - used,
+            subscribed_capacity=used,
+        )
+
+    def list_storage_pools(self):
+        self._maybe_fail(listing=True)
+        for i in range(self.pools):
+            total = self._pool_capacity(i)
+            used = total // 3
+            yield models.StoragePool(
+                native_storage_pool_id=f"pool-{i}",
+                name=f"pool_{self.seed}_{i}",
+                status=models.StoragePoolStatus.NORMAL,
+                storage_type=models.StorageType.BLOCK,
+                total_capacity=total,
+                used_capacity=used,
+                free_capacity=total - used,
+                subscribed_capacity=used,
+                description=f"Fake pool {i}",
+            )
+
+    def _next_generation(self) -> int:
+        if self.generation is not None:
+            return self.generation
+        if not self.churn_count:
+            return 0
+        key = f"{self.serial_number}"
+        with _generations_lock:
+            counter = _generations.setdefault(key, itertools.count())
+            return next(counter)
+
+    def volume_indices(self, generation: int) -> range:
+        """Indices of the volumes present at ``generation`` (a sliding window)."""
+        start = generation * self.churn_count
+        return range(start, start + self.volumes)
+
+    def _touched(self, index: int, generation: int) -> int:
+        """1 if volume ``index`` was updated at some generation <= ``generation``."""
+        k = self.churn_count
+        if not k:
+            return 0
+        h, rem = divmod(index - self.volumes // 2, k)
+        return 1 if 1 <= h <= generation and index - self.volumes // 2 >= 0 else 0
+
+    def list_volumes(self):
+        self._maybe_fail(listing=True)
+        generation = self._next_generation()
+        if self.delay:
+            time.sleep(self.delay)
+        pools, seed = self.pools, self.seed
+        Volume = models.Volume
+        for i in self.volume_indices(generation):
+            size = (1 + (i * 2654435761 + seed) % 1024) * GiB
+            touched = self._touched(i, generation)
+            used = size // (2 + touched)
+            yield Volume(
+                native_volume_id=f"vol-{i}",
+                name=f"volume_{seed}_{i}",
+                native_storage_pool_id=f"pool-{i % pools}",
+                status=models.VolumeStatus.AVAILABLE,
+                type=models.VolumeType.THIN if i % 2 else models.VolumeType.THICK,
+                wwn=f"6000{seed:08x}{i:020x}",
+                total_capacity=size,
+                used_capacity=used,
+                free_capacity=size - used,
+                compressed=bool(i % 3 == 0),
+                deduplicated=bool(i % 5 == 0),
+            )
