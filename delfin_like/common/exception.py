@@ -94,6 +94,17 @@ class StorageBackendError(BadRequest):
     _msg_fmt = "The back end answered with an error: %s"
 
 
+# 405, 413: request-level errors raised by the REST API itself
+class MethodNotAllowed(DelfinLikeException):
+    _msg_fmt = "Method %s is not allowed on this resource."
+    code = 405
+
+
+class RequestBodyTooLarge(DelfinLikeException):
+    _msg_fmt = "The request body is larger than %s bytes."
+    code = 413
+
+
 # 404
 class StorageNotFound(NotFound):
     _msg_fmt = "Storage %s could not be found."
@@ -145,6 +156,14 @@ class CoordinationUnavailable(ServiceUnavailable):
 class SyncAborted(DelfinLikeException):
     _msg_fmt = "Sync of storage %s was aborted: %s"
     code = 409
+
+
+class InternalError(DelfinLikeException):
+    _msg_fmt = "An unexpected error occurred; the service log has the details."
+
+
+class APIBindFailed(DelfinLikeException):
+    _msg_fmt = "The REST API cannot listen on %(host)s:%(port)s: %(reason)s"
 
 
 class CryptoError(DelfinLikeException):

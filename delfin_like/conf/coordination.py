@@ -9,7 +9,12 @@ opts = [
         help="tooz backend URL, e.g. redis://127.0.0.1:6379. Unset: file locks under state_path "
         "(one machine only).",
     ),
-    cfg.FloatOpt("lock_wait_timeout", default=30.0, min=0, help="Longest wait for a storage lock before the task gives up (and is retried)."),
+    cfg.FloatOpt(
+        "lock_wait_timeout",
+        default=30.0,
+        min=0,
+        help="Longest wait for a storage lock before the task gives up (and is retried).",
+    ),
     cfg.FloatOpt("heartbeat_interval", default=5.0, min=0.5, help="Seconds between tooz heartbeats."),
 ]
 

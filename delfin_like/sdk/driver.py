@@ -42,3 +42,4 @@ class StorageDriver(abc.ABC):
 
     def close(self) -> None:
         """Release connections; called when the service is done with the driver."""
+        return None

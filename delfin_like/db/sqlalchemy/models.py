@@ -6,6 +6,8 @@ writes only what changed. ``(storage_id, native_<x>_id)`` is unique, and rows
 go when their storage goes (foreign key, ON DELETE CASCADE).
 """
 
+import datetime
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -18,6 +20,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING_CONVENTION = {
@@ -30,6 +33,9 @@ NAMING_CONVENTION = {
 # Capacities exceed 2**31; BigInteger everywhere bytes are counted.
 Bytes = BigInteger
 
+# MySQL/MariaDB DATETIME drops fractions unless asked; ordering needs them.
+Timestamp = DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
+
 ID = String(36)
 NAME = String(255)
 FINGERPRINT = String(32)
@@ -40,8 +46,8 @@ class Base(DeclarativeBase):
 
 
 class TimestampMixin:
-    created_at: Mapped[DateTime] = mapped_column(DateTime, nullable=False)
-    updated_at: Mapped[DateTime | None] = mapped_column(DateTime, nullable=True)
+    created_at: Mapped[datetime.datetime] = mapped_column(Timestamp, nullable=False)
+    updated_at: Mapped[datetime.datetime | None] = mapped_column(Timestamp, nullable=True)
 
 
 class Storage(Base, TimestampMixin):
@@ -64,7 +70,9 @@ class Storage(Base, TimestampMixin):
     fingerprint: Mapped[str] = mapped_column(FINGERPRINT, nullable=False)
     # set when a DELETE was accepted; the remove task deletes the row
     deleting: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
-    synced_at: Mapped[DateTime | None] = mapped_column(DateTime, nullable=True)
+    synced_at: Mapped[datetime.datetime | None] = mapped_column(Timestamp, nullable=True)
+    # the newest sync task; its status is the storage's sync_status
+    last_sync_task_id: Mapped[str | None] = mapped_column(ID)
 
 
 class AccessInfo(Base, TimestampMixin):
@@ -162,8 +170,8 @@ class Task(Base, TimestampMixin):
     status: Mapped[str] = mapped_column(String(16), nullable=False)
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     lease_owner: Mapped[str | None] = mapped_column(NAME)
-    lease_expires_at: Mapped[DateTime | None] = mapped_column(DateTime)
-    started_at: Mapped[DateTime | None] = mapped_column(DateTime)
-    finished_at: Mapped[DateTime | None] = mapped_column(DateTime)
+    lease_expires_at: Mapped[datetime.datetime | None] = mapped_column(Timestamp)
+    started_at: Mapped[datetime.datetime | None] = mapped_column(Timestamp)
+    finished_at: Mapped[datetime.datetime | None] = mapped_column(Timestamp)
     result: Mapped[str | None] = mapped_column(Text)
     error: Mapped[str | None] = mapped_column(Text)

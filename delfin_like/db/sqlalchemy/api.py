@@ -1,0 +1,435 @@
+"""SQL for storages, access info and tasks. Inventory writes live in ``inventory.py``.
+
+Every public function returns plain dicts and runs in its own transaction.
+"""
+
+import dataclasses
+import datetime
+import json
+
+import sqlalchemy as sa
+from oslo_log import log as logging
+from sqlalchemy import exc
+
+from delfin_like import diff
+from delfin_like.common import exception
+from delfin_like.common.constants import Lane, SyncStatus, TaskStatus, TaskType
+from delfin_like.db.sqlalchemy import models, query
+from delfin_like.db.sqlalchemy.engine import (  # noqa: F401 - re-exported through db.api
+    configure,
+    dispose,
+    get_engine,
+    read,
+    translate_errors,
+    write,
+)
+from delfin_like.db.sqlalchemy.inventory import (  # noqa: F401 - re-exported through db.api
+    RESOURCE_TABLES,
+    resource_fingerprints,
+    resource_get,
+    resource_list,
+    sync_apply,
+)
+from delfin_like.db.sqlalchemy.utils import dumps, finish_values, new_id, utcnow
+
+LOG = logging.getLogger(__name__)
+
+storages = models.Storage.__table__
+access_infos = models.AccessInfo.__table__
+endpoints_t = models.StorageEndpoint.__table__
+tasks = models.Task.__table__
+
+_STORAGE_HIDDEN = {"fingerprint", "deleting", "last_sync_task_id"}
+STORAGE_COLUMNS = [c for c in storages.c if c.name not in _STORAGE_HIDDEN]
+STORAGE_FILTERS = ("name", "vendor", "model", "serial_number", "status", "firmware_version", "location")
+STORAGE_SORTS = ("id", "name", "vendor", "model", "serial_number", "status", "created_at",
+                 "total_capacity", "used_capacity", "free_capacity")
+TASK_FILTERS = ("storage_id", "type", "status", "priority", "lease_owner")
+TASK_SORTS = ("id", "created_at", "updated_at", "status", "type", "priority", "attempts")
+
+
+@translate_errors
+def ping() -> None:
+    with read() as conn:
+        conn.execute(sa.text("SELECT 1"))
+
+
+# ---------------------------------------------------------------- storages
+
+def _sync_state(row) -> dict:
+    if row.deleting:
+        return {"sync_status": SyncStatus.DELETING, "sync_error": None}
+    status = row.task_status
+    if status in TaskStatus.ACTIVE or status is None:
+        return {"sync_status": SyncStatus.SYNCING if status else SyncStatus.SYNCED, "sync_error": None}
+    if status == TaskStatus.COMPLETED:
+        return {"sync_status": SyncStatus.SYNCED, "sync_error": None}
+    return {"sync_status": SyncStatus.FAILED, "sync_error": row.task_error or status}
+
+
+def _storage_select():
+    joined = storages.outerjoin(tasks, tasks.c.id == storages.c.last_sync_task_id)
+    return joined, [
+        *STORAGE_COLUMNS,
+        storages.c.deleting,
+        storages.c.last_sync_task_id,
+        tasks.c.status.label("task_status"),
+        tasks.c.error.label("task_error"),
+    ]
+
+
+def _storage_dict(row) -> dict:
+    out = {c.name: row._mapping[c.name] for c in STORAGE_COLUMNS}
+    out.update(_sync_state(row))
+    out["last_sync_task_id"] = row.last_sync_task_id
+    return out
+
+
+def _fetch_storage(conn, storage_id: str):
+    joined, cols = _storage_select()
+    return conn.execute(sa.select(*cols).select_from(joined).where(storages.c.id == storage_id)).first()
+
+
+@translate_errors
+def storage_get(storage_id: str) -> dict:
+    with read() as conn:
+        row = _fetch_storage(conn, storage_id)
+    if row is None:
+        raise exception.StorageNotFound(storage_id)
+    return _storage_dict(row)
+
+
+@translate_errors
+def storage_list(filters=None, limit=None, offset=None, marker=None, sort=None) -> list[dict]:
+    joined, cols = _storage_select()
+    with read() as conn:
+        marker_row = _marker_row(conn, storages, marker)
+        stmt = query.build_list(
+            storages, cols, filter_keys=STORAGE_FILTERS, sort_keys=STORAGE_SORTS,
+            default_sort=[("created_at", "asc")], filters=filters, limit=limit, offset=offset,
+            marker_values=marker_row, sort=sort,
+        ).select_from(joined)
+        return [_storage_dict(r) for r in conn.execute(stmt)]
+
+
+def _marker_row(conn, table: sa.Table, marker: str | None):
+    if marker is None:
+        return None
+    row = conn.execute(sa.select(table).where(table.c.id == marker)).first()
+    if row is None:
+        raise exception.InvalidInput(f"marker {marker} does not exist")
+    return row._mapping
+
+
+def _storage_values(storage) -> dict:
+    values = dataclasses.asdict(storage)
+    values["fingerprint"] = diff.fingerprint(storage)
+    return values
+
+
+def _task_values(type_: str, storage_id: str | None, priority: str, now) -> dict:
+    return {
+        "id": new_id(), "type": type_, "storage_id": storage_id, "priority": priority,
+        "status": TaskStatus.PENDING, "attempts": 0, "created_at": now, "updated_at": now,
+    }
+
+
+def _check_duplicates(conn, serial_number: str, endpoints) -> None:
+    found = conn.execute(sa.select(storages.c.id).where(storages.c.serial_number == serial_number)).first()
+    if found:
+        raise exception.StorageAlreadyExists("serial number")
+    for _, host, port in endpoints:
+        found = conn.execute(
+            sa.select(endpoints_t.c.storage_id).where(endpoints_t.c.host == host, endpoints_t.c.port == port)
+        ).first()
+        if found:
+            raise exception.StorageAlreadyExists("host and port")
+
+
+@translate_errors
+def storage_register(storage, access_info: dict, endpoints, priority: str = Lane.NORMAL):
+    """Insert a storage, its access info and endpoints and a PENDING sync task, atomically.
+
+    :param storage: the sdk Storage the registration probe returned.
+    :param access_info: vendor, model, rest/ssh/snmp (secrets already encrypted), extra_attributes.
+    :param endpoints: ``[(protocol, host, port)]``, unique across storages.
+    :returns: ``(storage dict, task dict)``.
+    :raises StorageAlreadyExists: same serial number, or same host and port.
+    """
+    now = utcnow()
+    storage_id = new_id()
+    task = _task_values(TaskType.SYNC, storage_id, priority, now)
+    values = _storage_values(storage)
+    values.update(id=storage_id, created_at=now, updated_at=now, deleting=False, last_sync_task_id=task["id"])
+    try:
+        with write() as conn:
+            _check_duplicates(conn, storage.serial_number, endpoints)
+            conn.execute(storages.insert(), values)
+            conn.execute(access_infos.insert(), {
+                "storage_id": storage_id,
+                "vendor": access_info["vendor"],
+                "model": access_info["model"],
+                "rest": dumps(access_info.get("rest")),
+                "ssh": dumps(access_info.get("ssh")),
+                "snmp": dumps(access_info.get("snmp")),
+                "extra_attributes": dumps(access_info.get("extra_attributes") or {}),
+                "created_at": now,
+                "updated_at": now,
+            })
+            if endpoints:
+                conn.execute(endpoints_t.insert(), [
+                    {"storage_id": storage_id, "protocol": p, "host": h, "port": int(port)}
+                    for p, h, port in endpoints
+                ])
+            conn.execute(tasks.insert(), task)
+    except exc.IntegrityError as e:
+        # a concurrent registration won the race the checks above could not see
+        LOG.info("Registration refused by a unique constraint: %s", str(e.orig).splitlines()[0])
+        raise exception.StorageAlreadyExists("serial number or host and port")
+    return storage_get(storage_id), task_get(task["id"])
+
+
+@translate_errors
+def storage_ids_for_sync(storage_id: str | None = None) -> list[str]:
+    stmt = sa.select(storages.c.id).where(storages.c.deleting.is_(False)).order_by(storages.c.created_at)
+    if storage_id is not None:
+        stmt = stmt.where(storages.c.id == storage_id)
+    with read() as conn:
+        return [r.id for r in conn.execute(stmt)]
+
+
+@translate_errors
+def storage_mark_deleting(storage_id: str) -> dict:
+    """Flag the storage as being deleted and queue its remove task (idempotent)."""
+    now = utcnow()
+    with write() as conn:
+        row = conn.execute(
+            sa.select(storages.c.id, storages.c.deleting).where(storages.c.id == storage_id).with_for_update()
+        ).first()
+        if row is None:
+            raise exception.StorageNotFound(storage_id)
+        existing = conn.execute(
+            sa.select(tasks.c.id).where(
+                tasks.c.storage_id == storage_id, tasks.c.type == TaskType.REMOVE,
+                tasks.c.status.in_(TaskStatus.ACTIVE),
+            )
+        ).first()
+        if existing:
+            task_id = existing.id
+        else:
+            task = _task_values(TaskType.REMOVE, storage_id, Lane.NORMAL, now)
+            conn.execute(tasks.insert(), task)
+            task_id = task["id"]
+        conn.execute(storages.update().where(storages.c.id == storage_id).values(deleting=True, updated_at=now))
+        # queued syncs of a storage that is going away have nothing left to do
+        conn.execute(
+            tasks.update()
+            .where(tasks.c.storage_id == storage_id, tasks.c.type == TaskType.SYNC,
+                   tasks.c.status == TaskStatus.PENDING)
+            .values(status=TaskStatus.CANCELLED, error="storage deleted", finished_at=now, updated_at=now)
+        )
+    return task_get(task_id)
+
+
+@translate_errors
+def storage_remove(storage_id: str) -> dict:
+    """Delete the storage and every row of it in one transaction; counts per table."""
+    counts = {}
+    with write() as conn:
+        for resource_type, table in RESOURCE_TABLES.items():
+            counts[resource_type] = conn.execute(table.delete().where(table.c.storage_id == storage_id)).rowcount
+        conn.execute(endpoints_t.delete().where(endpoints_t.c.storage_id == storage_id))
+        conn.execute(access_infos.delete().where(access_infos.c.storage_id == storage_id))
+        counts["storages"] = conn.execute(storages.delete().where(storages.c.id == storage_id)).rowcount
+    return counts
+
+
+@translate_errors
+def access_info_get(storage_id: str) -> dict:
+    with read() as conn:
+        row = conn.execute(sa.select(access_infos).where(access_infos.c.storage_id == storage_id)).first()
+    if row is None:
+        raise exception.StorageNotFound(storage_id)
+    out = {"storage_id": row.storage_id, "vendor": row.vendor, "model": row.model}
+    for key in ("rest", "ssh", "snmp", "extra_attributes"):
+        value = getattr(row, key)
+        out[key] = json.loads(value) if value else None
+    out["extra_attributes"] = out["extra_attributes"] or {}
+    return out
+
+
+# ---------------------------------------------------------------- tasks
+
+def _task_dict(row) -> dict:
+    out = dict(row._mapping)
+    out["result"] = json.loads(out["result"]) if out.get("result") else None
+    return out
+
+
+@translate_errors
+def task_create(type: str, storage_id: str | None, priority: str) -> dict:  # noqa: A002 - Delfin's name
+    values = _task_values(type, storage_id, priority, utcnow())
+    with write() as conn:
+        conn.execute(tasks.insert(), values)
+    return task_get(values["id"])
+
+
+@translate_errors
+def task_create_sync(storage_id: str, priority: str) -> tuple[dict, bool]:
+    """Queue a sync of one storage, reusing a sync task that is still PENDING.
+
+    :returns: ``(task, created)``.
+    :raises StorageNotFound, StorageBeingDeleted:
+    """
+    now = utcnow()
+    with write() as conn:
+        row = conn.execute(
+            sa.select(storages.c.id, storages.c.deleting).where(storages.c.id == storage_id).with_for_update()
+        ).first()
+        if row is None:
+            raise exception.StorageNotFound(storage_id)
+        if row.deleting:
+            raise exception.StorageBeingDeleted(storage_id)
+        pending = conn.execute(
+            sa.select(tasks.c.id).where(
+                tasks.c.storage_id == storage_id, tasks.c.type == TaskType.SYNC,
+                tasks.c.status == TaskStatus.PENDING,
+            )
+        ).first()
+        if pending:
+            task_id, created = pending.id, False
+        else:
+            task = _task_values(TaskType.SYNC, storage_id, priority, now)
+            conn.execute(tasks.insert(), task)
+            task_id, created = task["id"], True
+            conn.execute(storages.update().where(storages.c.id == storage_id).values(last_sync_task_id=task_id))
+    return task_get(task_id), created
+
+
+@translate_errors
+def task_get(task_id: str) -> dict:
+    with read() as conn:
+        row = conn.execute(sa.select(tasks).where(tasks.c.id == task_id)).first()
+    if row is None:
+        raise exception.TaskNotFound(task_id)
+    return _task_dict(row)
+
+
+@translate_errors
+def task_list(filters=None, limit=None, offset=None, marker=None, sort=None) -> list[dict]:
+    with read() as conn:
+        marker_row = _marker_row(conn, tasks, marker)
+        stmt = query.build_list(
+            tasks, [tasks], filter_keys=TASK_FILTERS, sort_keys=TASK_SORTS,
+            default_sort=[("created_at", "desc")], filters=filters, limit=limit, offset=offset,
+            marker_values=marker_row, sort=sort,
+        )
+        return [_task_dict(r) for r in conn.execute(stmt)]
+
+
+@translate_errors
+def task_claim(task_id: str, owner: str, lease_seconds: int) -> dict | None:
+    """Atomically move a PENDING task to RUNNING for ``owner``; None if someone else has it."""
+    now = utcnow()
+    with write() as conn:
+        claimed = conn.execute(
+            tasks.update()
+            .where(tasks.c.id == task_id, tasks.c.status == TaskStatus.PENDING)
+            .values(
+                status=TaskStatus.RUNNING, lease_owner=owner,
+                lease_expires_at=now + datetime.timedelta(seconds=lease_seconds),
+                attempts=tasks.c.attempts + 1, started_at=now, updated_at=now,
+            )
+        ).rowcount
+    return task_get(task_id) if claimed == 1 else None
+
+
+@translate_errors
+def task_renew_leases(owner: str, task_ids: list[str], lease_seconds: int) -> int:
+    if not task_ids:
+        return 0
+    now = utcnow()
+    with write() as conn:
+        return conn.execute(
+            tasks.update()
+            .where(tasks.c.id.in_(task_ids), tasks.c.lease_owner == owner, tasks.c.status == TaskStatus.RUNNING)
+            .values(lease_expires_at=now + datetime.timedelta(seconds=lease_seconds), updated_at=now)
+        ).rowcount
+
+
+@translate_errors
+def task_finish(task_id: str, status: str, result: dict | None = None, error: str | None = None,
+                owner: str | None = None) -> bool:
+    """End a task. A RUNNING task ends only for its lease owner (when given); a PENDING one
+    may be CANCELLED or FAILED (e.g. it could not be dispatched). Returns whether it changed."""
+    if status not in TaskStatus.FINISHED:
+        raise ValueError(f"not a final status: {status}")
+    running = tasks.c.status == TaskStatus.RUNNING
+    if owner is not None:
+        running = sa.and_(running, tasks.c.lease_owner == owner)
+    allowed = running
+    if status in (TaskStatus.CANCELLED, TaskStatus.FAILED):
+        allowed = sa.or_(running, tasks.c.status == TaskStatus.PENDING)
+    with write() as conn:
+        values = finish_values(status, result, error, utcnow())
+        changed = conn.execute(tasks.update().where(tasks.c.id == task_id, allowed).values(**values)).rowcount
+    return changed == 1
+
+
+@translate_errors
+def task_release(task_id: str, owner: str, error: str, max_attempts: int) -> str | None:
+    """Hand a RUNNING task back: PENDING for another attempt, or FAILED once attempts are spent.
+
+    :returns: the new status, or None if ``owner`` no longer held the task.
+    """
+    now = utcnow()
+    with write() as conn:
+        row = conn.execute(
+            sa.select(tasks.c.attempts).where(
+                tasks.c.id == task_id, tasks.c.lease_owner == owner, tasks.c.status == TaskStatus.RUNNING
+            ).with_for_update()
+        ).first()
+        if row is None:
+            return None
+        if row.attempts >= max_attempts:
+            values = finish_values(TaskStatus.FAILED, None, error, now)
+        else:
+            values = {"status": TaskStatus.PENDING, "error": error, "lease_owner": None,
+                      "lease_expires_at": None, "updated_at": now}
+        conn.execute(tasks.update().where(tasks.c.id == task_id).values(**values))
+    return values["status"]
+
+
+@translate_errors
+def tasks_to_redispatch(pending_older_than: float, max_attempts: int | None = None) -> list[dict]:
+    """Tasks to cast again: RUNNING ones whose lease expired (reset to PENDING, or FAILED
+    once ``max_attempts`` are spent) and PENDING ones unclaimed for ``pending_older_than``
+    seconds. Their ``updated_at`` is touched so the next scan does not resend them at once."""
+    now = utcnow()
+    with write() as conn:
+        expired = (tasks.c.status == TaskStatus.RUNNING) & (tasks.c.lease_expires_at < now)
+        if max_attempts is not None:
+            conn.execute(
+                tasks.update().where(expired, tasks.c.attempts >= max_attempts).values(
+                    **finish_values(TaskStatus.FAILED, None, "task manager lost (lease expired); attempts spent", now)
+                )
+            )
+        reset = conn.execute(
+            sa.select(tasks.c.id).where(expired)
+        ).scalars().all()
+        if reset:
+            conn.execute(tasks.update().where(tasks.c.id.in_(reset)).values(
+                status=TaskStatus.PENDING, lease_owner=None, lease_expires_at=None,
+                error="task manager lost (lease expired)", updated_at=now,
+            ))
+        cutoff = now - datetime.timedelta(seconds=pending_older_than)
+        stale = conn.execute(
+            sa.select(tasks.c.id).where(tasks.c.status == TaskStatus.PENDING, tasks.c.updated_at < cutoff)
+        ).scalars().all()
+        if stale:
+            conn.execute(tasks.update().where(tasks.c.id.in_(stale)).values(updated_at=now))
+        ids = list(dict.fromkeys([*reset, *stale]))
+        if not ids:
+            return []
+        rows = conn.execute(sa.select(tasks).where(tasks.c.id.in_(ids))).all()
+    return [_task_dict(r) for r in rows]

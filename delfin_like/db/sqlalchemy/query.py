@@ -1,0 +1,119 @@
+"""Listing: exact filters, multi-key sort with a unique tie-breaker, limit/offset/marker.
+
+Paging by marker is keyset paging on ``(sort keys..., id)``, so a page never
+skips or repeats a row even while rows are added.
+"""
+
+import datetime
+
+import sqlalchemy as sa
+
+from delfin_like.common import exception
+
+_TRUE = ("true", "1", "yes")
+_FALSE = ("false", "0", "no")
+
+
+def _coerce(column: sa.Column, key: str, value):
+    """Turn a query-string value into the column's Python type, or raise InvalidInput."""
+    if value is None:
+        return None
+    python_type = None
+    try:
+        python_type = column.type.python_type
+    except NotImplementedError:
+        pass
+    if python_type is bool:
+        if isinstance(value, bool):
+            return value
+        text = str(value).lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+        raise exception.InvalidInput(f"filter {key} must be true or false")
+    if python_type is int:
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise exception.InvalidInput(f"filter {key} must be an integer")
+    if python_type is datetime.datetime:
+        raise exception.InvalidInput(f"cannot filter on {key}")
+    return str(value)
+
+
+def parse_sort(sort) -> list[tuple[str, str]]:
+    """Accept ``[(key, dir)]`` or ``"key:dir,key2"``; directions default to asc."""
+    if not sort:
+        return []
+    if isinstance(sort, str):
+        items = []
+        for part in sort.split(","):
+            part = part.strip()
+            if not part:
+                raise exception.InvalidInput(f"invalid sort {sort!r}")
+            key, _, direction = part.partition(":")
+            items.append((key.strip(), (direction or "asc").strip()))
+        sort = items
+    out = []
+    for key, direction in sort:
+        direction = (direction or "asc").lower()
+        if direction not in ("asc", "desc"):
+            raise exception.InvalidInput(f"sort direction of {key} must be asc or desc")
+        out.append((key, direction))
+    return out
+
+
+def build_list(
+    table: sa.Table,
+    columns,
+    *,
+    filter_keys: tuple[str, ...],
+    sort_keys: tuple[str, ...],
+    default_sort: list[tuple[str, str]],
+    filters: dict | None,
+    limit: int | None,
+    offset: int | None,
+    marker_values: dict | None,
+    sort,
+) -> sa.Select:
+    """A SELECT of ``columns`` from ``table`` honouring the list parameters.
+
+    :param marker_values: the marker row (a mapping of column values), if any.
+    :raises InvalidInput: for an unknown filter or sort key or a bad value.
+    """
+    stmt = sa.select(*columns)
+    for key, value in (filters or {}).items():
+        if key not in filter_keys:
+            raise exception.InvalidInput(f"unknown filter {key!r}; known: {', '.join(sorted(filter_keys))}")
+        column = table.c[key]
+        value = _coerce(column, key, value)
+        stmt = stmt.where(column.is_(None) if value is None else column == value)
+
+    keys = parse_sort(sort) or list(default_sort)
+    for key, _ in keys:
+        if key not in sort_keys:
+            raise exception.InvalidInput(f"unknown sort key {key!r}; known: {', '.join(sorted(sort_keys))}")
+    if "id" not in [k for k, _ in keys]:
+        keys.append(("id", "asc"))  # unique tie-breaker
+
+    if marker_values is not None:
+        stmt = stmt.where(_after_marker(table, keys, marker_values))
+
+    stmt = stmt.order_by(*[table.c[k].asc() if d == "asc" else table.c[k].desc() for k, d in keys])
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    if offset:
+        stmt = stmt.offset(offset)
+    return stmt
+
+
+def _after_marker(table: sa.Table, keys, marker) -> sa.ColumnElement:
+    """Rows strictly after ``marker`` in the order given by ``keys`` (all non-null columns)."""
+    clauses = []
+    for i, (key, direction) in enumerate(keys):
+        equal_prefix = [table.c[k] == marker[k] for k, _ in keys[:i]]
+        column = table.c[key]
+        beyond = column > marker[key] if direction == "asc" else column < marker[key]
+        clauses.append(sa.and_(*equal_prefix, beyond))
+    return sa.or_(*clauses)
