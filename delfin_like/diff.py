@@ -81,16 +81,19 @@ def compute_changes(
     seen: set[str] = set()
     added, updated = changes.added, changes.updated
     unchanged = 0
-    native_getter = None
+    getter = native_getter = None
+    lookup, blake2b = db_fingerprints.get, hashlib.blake2b
     for resource in snapshot:
-        if native_getter is None:
+        if getter is None:
+            # one model class per snapshot; the hot loop inlines fingerprint()
+            getter = _getter(type(resource))
             native_getter = operator.attrgetter(type(resource).NATIVE_ID)
         native_id = native_getter(resource)
         if native_id in seen:
             raise DuplicateNativeId(resource_type, native_id)
         seen.add(native_id)
-        fp = fingerprint(resource)
-        stored = db_fingerprints.get(native_id)
+        fp = blake2b(repr(getter(resource)).encode(), digest_size=16).hexdigest()
+        stored = lookup(native_id)
         if stored is None:
             added.append((resource, fp))
         elif stored[1] != fp:

@@ -122,8 +122,6 @@ def upgrade() -> None:
             "storage_id", "native_storage_pool_id", name=op.f("uq_storage_pools_storage_id_native_storage_pool_id")
         ),
     )
-    with op.batch_alter_table("storage_pools", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_storage_pools_storage_id"), ["storage_id"], unique=False)
 
     op.create_table(
         "volumes",
@@ -150,27 +148,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_volumes")),
         sa.UniqueConstraint("storage_id", "native_volume_id", name=op.f("uq_volumes_storage_id_native_volume_id")),
     )
-    with op.batch_alter_table("volumes", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_volumes_storage_id"), ["storage_id"], unique=False)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("volumes", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_volumes_storage_id"))
-
+    # dropping a table drops its indexes; MySQL refuses to drop an FK index first
     op.drop_table("volumes")
-    with op.batch_alter_table("storage_pools", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_storage_pools_storage_id"))
-
     op.drop_table("storage_pools")
-    with op.batch_alter_table("storage_endpoints", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_storage_endpoints_storage_id"))
-
     op.drop_table("storage_endpoints")
     op.drop_table("access_infos")
-    with op.batch_alter_table("tasks", schema=None) as batch_op:
-        batch_op.drop_index("ix_tasks_storage_id_type")
-        batch_op.drop_index("ix_tasks_status_priority")
-
     op.drop_table("tasks")
     op.drop_table("storages")

@@ -8,7 +8,6 @@ Rows are built from sdk models batch by batch, never as ORM objects.
 
 import itertools
 import operator
-import uuid
 
 import sqlalchemy as sa
 from oslo_log import log as logging
@@ -17,9 +16,9 @@ from delfin_like import diff
 from delfin_like.common import exception
 from delfin_like.common.constants import TaskStatus
 from delfin_like.conf import CONF
-from delfin_like.db.sqlalchemy import models, query
+from delfin_like.db.sqlalchemy import bulk, models, query
 from delfin_like.db.sqlalchemy.engine import read, translate_errors, write
-from delfin_like.db.sqlalchemy.utils import finish_values, utcnow
+from delfin_like.db.sqlalchemy.utils import finish_values, new_ids, utcnow
 from delfin_like.sdk import models as sdk_models
 
 LOG = logging.getLogger(__name__)
@@ -81,15 +80,17 @@ def _apply_change_set(conn, storage_id: str, changes: diff.ChangeSet, now) -> in
     size = CONF.database.write_batch_size
     written = 0
 
-    for batch in _batched(changes.added, size):
-        rows = []
-        for resource, fp in batch:
-            row = dict(zip(fields, getter(resource), strict=True))
-            row.update(id=str(uuid.uuid4()), storage_id=storage_id, fingerprint=fp,
-                       created_at=now, updated_at=now)
-            rows.append(row)
-        conn.execute(table.insert(), rows)
-        written += len(rows)
+    if changes.added:
+        columns = [*fields, "id", "storage_id", "fingerprint", "created_at", "updated_at"]
+        stamp = bulk.timestamp(conn, now)
+        for batch in _batched(changes.added, size):
+            ids = new_ids(len(batch))
+            rows = [
+                (*getter(resource), row_id, storage_id, fp, stamp, stamp)
+                for (resource, fp), row_id in zip(batch, ids, strict=True)
+            ]
+            bulk.insert_rows(conn, table, columns, rows)
+            written += len(rows)
 
     if changes.updated:
         stmt = (

@@ -108,14 +108,17 @@ class StorageEndpoint(Base):
     port: Mapped[int] = mapped_column(Integer, nullable=False)
 
 
+# Resource tables have no separate index on storage_id: the unique index on
+# (storage_id, native_*_id) leads with it and serves every by-storage query;
+# a second index would cost a B-tree insert per row for nothing.
+
+
 class StoragePool(Base, TimestampMixin):
     __tablename__ = "storage_pools"
     __table_args__ = (UniqueConstraint("storage_id", "native_storage_pool_id"),)
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
-    storage_id: Mapped[str] = mapped_column(
-        ID, ForeignKey("storages.id", ondelete="CASCADE"), nullable=False, index=True
-    )
+    storage_id: Mapped[str] = mapped_column(ID, ForeignKey("storages.id", ondelete="CASCADE"), nullable=False)
     native_storage_pool_id: Mapped[str] = mapped_column(NAME, nullable=False)
     name: Mapped[str] = mapped_column(NAME, nullable=False)
     status: Mapped[str] = mapped_column(String(32), nullable=False)
@@ -133,9 +136,7 @@ class Volume(Base, TimestampMixin):
     __table_args__ = (UniqueConstraint("storage_id", "native_volume_id"),)
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
-    storage_id: Mapped[str] = mapped_column(
-        ID, ForeignKey("storages.id", ondelete="CASCADE"), nullable=False, index=True
-    )
+    storage_id: Mapped[str] = mapped_column(ID, ForeignKey("storages.id", ondelete="CASCADE"), nullable=False)
     native_volume_id: Mapped[str] = mapped_column(NAME, nullable=False)
     native_storage_pool_id: Mapped[str | None] = mapped_column(NAME)
     name: Mapped[str] = mapped_column(NAME, nullable=False)

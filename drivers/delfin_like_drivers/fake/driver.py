@@ -7,8 +7,8 @@ can predict exactly what lands in the database:
     Size and flavour of the array. Volume ``i`` lives in pool ``i % pools``.
 ``churn`` (percent, default 0) and ``generation``
     At generation ``g`` the array differs from generation ``g-1`` by
-    ``k = round(volumes * churn / 100)`` volumes deleted, ``k`` added and ``k``
-    updated (a sliding window over volume indices). Without an explicit
+    ``k = min(round(volumes * churn / 100), volumes // 2)`` volumes deleted, ``k``
+    added and ``k`` updated (a sliding window over volume indices). Without an explicit
     ``generation``, each ``list_volumes`` call of this process advances it by one
     (the first call is generation 0).
 ``serial_number``
@@ -63,13 +63,21 @@ class FakeStorageDriver(driver.StorageDriver):
             raise exceptions.InvalidAccessInfo("extra_attributes.churn must be a number")
         if not 0 <= churn <= 50:
             raise exceptions.InvalidAccessInfo("extra_attributes.churn must be between 0 and 50")
-        self.churn_count = round(self.volumes * churn / 100)
+        # k deleted + k updated must fit in one generation's volumes
+        self.churn_count = min(round(self.volumes * churn / 100), self.volumes // 2)
+        # updated volumes sit this far into the survivors: mid-array when it fits
+        self._update_offset = min(self.volumes // 2, self.volumes - 2 * self.churn_count)
         self.generation = attrs.get("generation")
         if self.generation is not None:
             self.generation = _int(attrs, "generation", 0)
         self.error = attrs.get("error")
         self.sync_error = attrs.get("sync_error")
-        self.delay = float(attrs.get("delay", 0) or 0)
+        try:
+            self.delay = float(attrs.get("delay", 0) or 0)
+        except (TypeError, ValueError):
+            raise exceptions.InvalidAccessInfo("extra_attributes.delay must be a number")
+        if self.delay < 0:
+            raise exceptions.InvalidAccessInfo("extra_attributes.delay must be >= 0")
         endpoint = access_info.rest or access_info.ssh or access_info.snmp
         self.endpoint = f"{endpoint.host}:{endpoint.port}" if endpoint else "local"
         digest = hashlib.sha256(f"{self.seed}/{self.endpoint}".encode()).hexdigest()[:12].upper()
@@ -136,35 +144,29 @@ class FakeStorageDriver(driver.StorageDriver):
         start = generation * self.churn_count
         return range(start, start + self.volumes)
 
-    def _touched(self, index: int, generation: int) -> int:
-        """1 if volume ``index`` was updated at some generation <= ``generation``."""
-        k = self.churn_count
-        if not k:
-            return 0
-        h, rem = divmod(index - self.volumes // 2, k)
-        return 1 if 1 <= h <= generation and index - self.volumes // 2 >= 0 else 0
-
     def list_volumes(self):
         self._maybe_fail(listing=True)
         generation = self._next_generation()
         if self.delay:
             time.sleep(self.delay)
-        pools, seed = self.pools, self.seed
-        Volume = models.Volume
+        pools, seed, k, half = self.pools, self.seed, self.churn_count, self.volumes // 2
+        Volume, available = models.Volume, models.VolumeStatus.AVAILABLE
+        thin, thick = models.VolumeType.THIN, models.VolumeType.THICK
         for i in self.volume_indices(generation):
             size = (1 + (i * 2654435761 + seed) % 1024) * GiB
-            touched = self._touched(i, generation)
-            used = size // (2 + touched)
+            # updated once, at generation (i - half) // k, if that is in 1..generation
+            touched = k and i >= half and 1 <= (i - half) // k <= generation
+            used = size // 3 if touched else size // 2
             yield Volume(
                 native_volume_id=f"vol-{i}",
                 name=f"volume_{seed}_{i}",
                 native_storage_pool_id=f"pool-{i % pools}",
-                status=models.VolumeStatus.AVAILABLE,
-                type=models.VolumeType.THIN if i % 2 else models.VolumeType.THICK,
+                status=available,
+                type=thin if i % 2 else thick,
                 wwn=f"6000{seed:08x}{i:020x}",
                 total_capacity=size,
                 used_capacity=used,
                 free_capacity=size - used,
-                compressed=bool(i % 3 == 0),
-                deduplicated=bool(i % 5 == 0),
+                compressed=i % 3 == 0,
+                deduplicated=i % 5 == 0,
             )
