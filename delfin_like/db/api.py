@@ -20,6 +20,7 @@ storage_list = _impl.storage_list
 storage_ids_for_sync = _impl.storage_ids_for_sync
 storage_mark_deleting = _impl.storage_mark_deleting
 storage_remove = _impl.storage_remove
+storage_unregister = _impl.storage_unregister
 access_info_get = _impl.access_info_get
 
 # tasks

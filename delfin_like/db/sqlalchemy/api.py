@@ -245,6 +245,15 @@ def storage_remove(storage_id: str) -> dict:
 
 
 @translate_errors
+def storage_unregister(storage_id: str) -> None:
+    """Undo a registration whose sync could not be dispatched: the storage, its rows
+    and its task records go, in one transaction, leaving nothing behind."""
+    with write() as conn:
+        conn.execute(tasks.delete().where(tasks.c.storage_id == storage_id))
+        conn.execute(storages.delete().where(storages.c.id == storage_id))  # cascades to its rows
+
+
+@translate_errors
 def access_info_get(storage_id: str) -> dict:
     with read() as conn:
         row = conn.execute(sa.select(access_infos).where(access_infos.c.storage_id == storage_id)).first()

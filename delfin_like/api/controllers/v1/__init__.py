@@ -1,0 +1,38 @@
+"""The ``/v1`` controller tree."""
+
+import pecan
+
+from delfin_like.api.controllers.v1 import storage_pools, storages, tasks, volumes
+
+# the date of the last change to the v1 contract
+V1_UPDATED = "2024-01-01T00:00:00Z"
+
+
+def version_document(host_url: str) -> dict:
+    """The description of v1 shown by ``GET /`` and ``GET /v1``."""
+    return {
+        "id": "v1",
+        "status": "CURRENT",
+        "updated": V1_UPDATED,
+        "links": [{"rel": "self", "href": f"{host_url}/v1/"}],
+        "media-types": [{"base": "application/json", "type": "application/json"}],
+    }
+
+
+class V1Controller:
+    storages = storages.StoragesController()
+    volumes = volumes.VolumesController()
+    tasks = tasks.TasksController()
+
+    @pecan.expose(generic=True)
+    def index(self):
+        pecan.abort(405)
+
+    @index.when(method="GET", template="json")
+    def index_get(self):
+        """``GET /v1`` -> ``{"version": {...}}``."""
+        return {"version": version_document(pecan.request.host_url)}
+
+
+# path segments with a hyphen cannot be attribute names
+pecan.route(V1Controller, "storage-pools", storage_pools.StoragePoolsController())

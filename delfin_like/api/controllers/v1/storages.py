@@ -1,0 +1,157 @@
+"""``/v1/storages``: register, list, show, delete and sync storages."""
+
+import pecan
+from oslo_log import log as logging
+from pecan import rest
+
+from delfin_like import driver_manager
+from delfin_like.api import utils, validation, views
+from delfin_like.api.schemas.v1 import storages as schema
+from delfin_like.common import crypto, exception
+from delfin_like.common.constants import Lane, SyncStatus, TaskStatus
+from delfin_like.db import api as db_api
+
+LOG = logging.getLogger(__name__)
+
+NOT_DISPATCHED = "could not be dispatched: message bus unavailable"
+
+
+def access_info_to_store(body: dict) -> dict:
+    """The access info row of a validated registration body, every secret encrypted."""
+    info = {"vendor": body["vendor"], "model": body["model"],
+            "extra_attributes": dict(body.get("extra_attributes") or {})}
+    for protocol in driver_manager.ACCESS_PROTOCOLS:
+        info[protocol] = crypto.encrypt_block(body.get(protocol))
+    return info
+
+
+def endpoints_of(body: dict) -> list[tuple[str, str, int]]:
+    """``(protocol, host, port)`` of every access block, one per distinct host and port.
+
+    Host names are compared case-insensitively (DNS is), so ``ARRAY1:8443`` and
+    ``array1:8443`` are the same endpoint for the duplicate check.
+    """
+    seen, endpoints = set(), []
+    for protocol in driver_manager.ACCESS_PROTOCOLS:
+        block = body.get(protocol)
+        if not block:
+            continue
+        key = (block["host"].strip().lower(), int(block["port"]))
+        if key not in seen:
+            seen.add(key)
+            endpoints.append((protocol, *key))
+    return endpoints
+
+
+def _cast(task: dict) -> None:
+    pecan.request.rpcapi.run_task(pecan.request.context, task)
+
+
+def _fail_undispatched(task: dict) -> None:
+    """Mark a task that never reached the bus FAILED, so nobody waits on it."""
+    try:
+        db_api.task_finish(task["id"], TaskStatus.FAILED, error=NOT_DISPATCHED)
+    except Exception:  # noqa: BLE001 - the 503 the client gets matters more
+        LOG.exception("Could not mark undispatched task %s FAILED", task["id"])
+
+
+def dispatch_sync(storage_id: str, lane: str) -> dict:
+    """Record (or reuse) the sync task of a storage and cast it on ``lane``.
+
+    A PENDING sync task that already exists was cast when it was made (or will
+    be re-dispatched by the scheduler), so it is returned without a second cast.
+    On a bus failure the new task is marked FAILED and MessageBusUnavailable raised.
+    """
+    task, created = db_api.task_create_sync(storage_id, lane)
+    if created:
+        try:
+            _cast(task)
+        except Exception:
+            _fail_undispatched(task)
+            raise
+    return task
+
+
+class StoragesController(rest.RestController):
+    """Storages. ``POST /v1/storages/sync`` and ``POST /v1/storages/{id}/sync`` are custom actions."""
+
+    _custom_actions = {"sync": ["POST"]}
+
+    @pecan.expose("json")
+    def get_all(self, **_query):
+        """``GET /v1/storages`` -> ``{"storages": [...]}``; exact filters, paging, sort."""
+        params = utils.parse_list_params(pecan.request.GET)
+        rows = db_api.storage_list(**params.as_kwargs())
+        return views.collection("storages", views.storage, rows)
+
+    @pecan.expose("json")
+    def get_one(self, storage_id, **_query):
+        """``GET /v1/storages/{id}`` -> the storage; 404 StorageNotFound."""
+        return views.storage(db_api.storage_get(storage_id))
+
+    @pecan.expose("json")
+    def post(self, **_form):
+        """``POST /v1/storages``: probe, register, cast the first sync -> 201 with the storage.
+
+        Nothing is left behind when a step fails: the probe comes before any
+        write, the registration is one transaction, and a failed cast undoes it.
+        """
+        body = validation.json_body(pecan.request)
+        validation.validate(schema.register, body)
+        access_info = driver_manager.access_info_from_request(body)
+        probed = driver_manager.probe(access_info)
+        storage, task = db_api.storage_register(
+            probed, access_info_to_store(body), endpoints_of(body), priority=Lane.NORMAL
+        )
+        try:
+            _cast(task)
+        except Exception:
+            self._undo_registration(storage["id"], task)
+            raise
+        LOG.info("Registered storage %s (%s %s), sync task %s",
+                 storage["id"], probed.vendor, probed.model, task["id"])
+        pecan.response.status = 201
+        pecan.response.location = f"{pecan.request.host_url}/v1/storages/{storage['id']}"
+        out = views.storage(storage)
+        out["sync_status"] = SyncStatus.SYNCING
+        return out
+
+    @staticmethod
+    def _undo_registration(storage_id: str, task: dict) -> None:
+        try:
+            db_api.storage_unregister(storage_id)
+        except Exception:  # noqa: BLE001 - the client still gets the original error
+            LOG.exception("Could not undo the registration of storage %s", storage_id)
+            _fail_undispatched(task)
+
+    @pecan.expose("json")
+    def delete(self, storage_id):
+        """``DELETE /v1/storages/{id}`` -> 202 ``{"task": ...}`` (the remove task).
+
+        The storage shows DELETING at once. A repeated DELETE returns the same
+        task and casts it again, so it is also the retry after a 503.
+        """
+        task = db_api.storage_mark_deleting(storage_id)
+        # a PENDING remove task stays for the scheduler's re-dispatch if this cast fails
+        _cast(task)
+        pecan.response.status = 202
+        return {"task": views.task(task)}
+
+    @pecan.expose("json")
+    def sync(self, *storage_id, **_form):
+        """``POST /v1/storages/{id}/sync`` -> 202 ``{"task"}`` on the urgent lane;
+        ``POST /v1/storages/sync`` -> 202 ``{"tasks": [...]}`` on the background lane.
+        """
+        # *storage_id, not a named argument: pecan would fill a named one from the body
+        if len(storage_id) > 1:
+            raise exception.NotFound()
+        pecan.response.status = 202
+        if storage_id:
+            return {"task": views.task(dispatch_sync(storage_id[0], Lane.URGENT))}
+        tasks = []
+        for sid in db_api.storage_ids_for_sync():
+            try:
+                tasks.append(dispatch_sync(sid, Lane.BACKGROUND))
+            except (exception.StorageNotFound, exception.StorageBeingDeleted):
+                continue  # deleted since it was listed: nothing to sync
+        return {"tasks": [views.task(t) for t in tasks]}

@@ -1,0 +1,20 @@
+"""``/v1/tasks``: the units of work and their results (read only for now)."""
+
+import pecan
+from pecan import rest
+
+from delfin_like.api import utils, views
+from delfin_like.db import api as db_api
+
+
+class TasksController(rest.RestController):
+    @pecan.expose("json")
+    def get_all(self, **_query):
+        """``GET /v1/tasks`` -> ``{"tasks": [...]}``; filters such as storage_id, status, type."""
+        params = utils.parse_list_params(pecan.request.GET)
+        return views.collection("tasks", views.task, db_api.task_list(**params.as_kwargs()))
+
+    @pecan.expose("json")
+    def get_one(self, task_id, **_query):
+        """``GET /v1/tasks/{id}`` -> the task with its result counts or error; 404 TaskNotFound."""
+        return views.task(db_api.task_get(task_id))

@@ -1,0 +1,98 @@
+"""Query parameters of list requests: paging, sorting and exact filters."""
+
+import dataclasses
+
+from delfin_like.common import exception
+from delfin_like.conf import CONF
+
+# query parameters that steer the listing rather than filter it
+_CONTROL_PARAMS = ("limit", "offset", "marker", "sort", "sort_key", "sort_dir")
+_SORT_DIRS = ("asc", "desc")
+
+
+@dataclasses.dataclass
+class ListParams:
+    """What a list request asked for, ready for ``db.api.*_list(**params.as_kwargs())``."""
+
+    filters: dict[str, str]
+    limit: int
+    offset: int | None
+    marker: str | None
+    sort: list[tuple[str, str]]
+
+    def as_kwargs(self) -> dict:
+        return {
+            "filters": self.filters,
+            "limit": self.limit,
+            "offset": self.offset,
+            "marker": self.marker,
+            "sort": self.sort,
+        }
+
+
+def _non_negative_int(name: str, value: str) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise exception.InvalidInput(f"{name} must be a non-negative integer")
+    if number < 0:
+        raise exception.InvalidInput(f"{name} must be a non-negative integer")
+    return number
+
+
+def parse_sort(params: dict[str, str]) -> list[tuple[str, str]]:
+    """``sort=key:dir[,key:dir]`` (Delfin's form), or ``sort_key``/``sort_dir``.
+
+    The direction defaults to ``asc``. Whether a key exists is the db layer's
+    call (it raises InvalidInput for an unknown one).
+    """
+    if "sort" in params and ("sort_key" in params or "sort_dir" in params):
+        raise exception.InvalidInput("give either sort or sort_key/sort_dir, not both")
+    if "sort" in params:
+        items = [item.strip() for item in params["sort"].split(",")]
+    elif "sort_key" in params:
+        items = [f"{params['sort_key']}:{params.get('sort_dir', 'asc')}"]
+    elif "sort_dir" in params:
+        raise exception.InvalidInput("sort_dir needs sort_key")
+    else:
+        return []
+    sort = []
+    for item in items:
+        key, _, direction = item.partition(":")
+        key, direction = key.strip(), (direction.strip().lower() or "asc")
+        if not key:
+            raise exception.InvalidInput("sort needs key:dir pairs separated by commas")
+        if direction not in _SORT_DIRS:
+            raise exception.InvalidInput(f"sort direction of {key!r} must be asc or desc")
+        sort.append((key, direction))
+    return sort
+
+
+def parse_list_params(query) -> ListParams:
+    """Turn a request's query (a webob MultiDict or plain dict) into :class:`ListParams`.
+
+    Every parameter that is not a paging/sorting control is an exact-match
+    filter; the db layer rejects unknown filter keys with InvalidInput. A
+    parameter given twice is rejected rather than silently picking one.
+    """
+    params: dict[str, str] = {}
+    for key in query.keys():
+        values = query.getall(key) if hasattr(query, "getall") else [query[key]]
+        if len(values) > 1:
+            raise exception.InvalidInput(f"parameter {key!r} is given more than once")
+        params[key] = values[0]
+
+    max_limit = CONF.api.max_limit
+    if "limit" in params:
+        limit = _non_negative_int("limit", params["limit"])
+        if limit > max_limit:
+            raise exception.InvalidInput(f"limit must not exceed {max_limit}")
+    else:
+        limit = min(CONF.api.default_limit, max_limit)
+    offset = _non_negative_int("offset", params["offset"]) if "offset" in params else None
+    marker = params.get("marker") or None
+    if marker is not None and offset is not None:
+        raise exception.InvalidInput("give either marker or offset, not both")
+    sort = parse_sort(params)
+    filters = {k: v for k, v in params.items() if k not in _CONTROL_PARAMS}
+    return ListParams(filters=filters, limit=limit, offset=offset, marker=marker, sort=sort)

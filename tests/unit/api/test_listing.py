@@ -1,0 +1,134 @@
+"""GET lists and items of storages, storage-pools, volumes and tasks: filters, paging, sorting."""
+
+import pytest
+
+from delfin_like.common.constants import SyncStatus, TaskStatus
+from delfin_like.conf import CONF
+from tests.unit.api.conftest import register_body, sync_now
+
+POOL_KEYS = {
+    "id", "storage_id", "native_storage_pool_id", "name", "status", "storage_type",
+    "total_capacity", "used_capacity", "free_capacity", "subscribed_capacity", "description",
+    "created_at", "updated_at",
+}
+VOLUME_KEYS = {
+    "id", "storage_id", "native_volume_id", "native_storage_pool_id", "name", "status", "type",
+    "wwn", "total_capacity", "used_capacity", "free_capacity", "compressed", "deduplicated",
+    "description", "created_at", "updated_at",
+}
+
+
+@pytest.fixture
+def two_storages(api):
+    """Two synced fake storages: A with 2 pools / 6 volumes, B with 3 pools / 4 volumes."""
+    a = api.post_json("/v1/storages", register_body(port=1001, seed=1, pools=2, volumes=6)).json
+    b = api.post_json("/v1/storages", register_body(port=1002, seed=2, pools=3, volumes=4)).json
+    results = {a["id"]: sync_now(a["id"]), b["id"]: sync_now(b["id"])}
+    return a, b, results
+
+
+def test_synced_storage_shows_synced_and_the_task_result(api, two_storages):
+    a, _, results = two_storages
+    shown = api.get(f"/v1/storages/{a['id']}").json
+    assert shown["sync_status"] == SyncStatus.SYNCED and shown["sync_error"] is None
+    task = api.get(f"/v1/tasks/{shown['last_sync_task_id']}").json
+    assert task["status"] == TaskStatus.COMPLETED
+    assert task["result"]["storage_pools"]["added"] == 2
+    assert task["result"]["volumes"]["added"] == 6
+    assert task["result"] == results[a["id"]]
+    assert task["finished_at"].endswith("Z")
+
+
+def test_pools_and_volumes_shapes_and_storage_filter(api, two_storages):
+    a, b, _ = two_storages
+    pools = api.get("/v1/storage-pools").json["storage_pools"]
+    assert len(pools) == 5 and set(pools[0]) == POOL_KEYS
+    only_b = api.get("/v1/storage-pools", {"storage_id": b["id"]}).json["storage_pools"]
+    assert {p["native_storage_pool_id"] for p in only_b} == {"pool-0", "pool-1", "pool-2"}
+    volumes = api.get("/v1/volumes", {"storage_id": a["id"]}).json["volumes"]
+    assert len(volumes) == 6 and set(volumes[0]) == VOLUME_KEYS
+    assert all(isinstance(v["total_capacity"], int) for v in volumes)
+
+
+def test_item_get_and_404(api, two_storages):
+    pool = api.get("/v1/storage-pools").json["storage_pools"][0]
+    assert api.get(f"/v1/storage-pools/{pool['id']}").json == pool
+    volume = api.get("/v1/volumes").json["volumes"][0]
+    assert api.get(f"/v1/volumes/{volume['id']}").json == volume
+    assert api.get("/v1/storage-pools/nope", status=404).json["error_code"] == "StoragePoolNotFound"
+    assert api.get("/v1/volumes/nope", status=404).json["error_code"] == "VolumeNotFound"
+    assert api.get("/v1/tasks/nope", status=404).json["error_code"] == "TaskNotFound"
+
+
+def test_exact_filters(api, two_storages):
+    a, _, _ = two_storages
+    native = api.get("/v1/volumes", {"storage_id": a["id"]}).json["volumes"][2]["native_volume_id"]
+    found = api.get("/v1/volumes", {"storage_id": a["id"], "native_volume_id": native}).json["volumes"]
+    assert [v["native_volume_id"] for v in found] == [native]
+    storages = api.get("/v1/storages", {"serial_number": a["serial_number"]}).json["storages"]
+    assert [s["id"] for s in storages] == [a["id"]]
+    assert api.get("/v1/storages", {"vendor": "nobody"}).json == {"storages": []}
+
+
+def test_sort_limit_offset_marker(api, two_storages):
+    a, _, _ = two_storages
+    query = {"storage_id": a["id"], "sort": "native_volume_id:desc"}
+    every = [v["native_volume_id"] for v in api.get("/v1/volumes", query).json["volumes"]]
+    assert every == sorted(every, reverse=True)
+    page = api.get("/v1/volumes", {**query, "limit": 2, "offset": 1}).json["volumes"]
+    assert [v["native_volume_id"] for v in page] == every[1:3]
+    ids = [v["id"] for v in api.get("/v1/volumes", query).json["volumes"]]
+    after = api.get("/v1/volumes", {**query, "marker": ids[1], "limit": 3}).json["volumes"]
+    assert [v["id"] for v in after] == ids[2:5]
+    asc = api.get("/v1/volumes", {"storage_id": a["id"], "sort_key": "native_volume_id"}).json
+    assert [v["native_volume_id"] for v in asc["volumes"]] == sorted(every)
+    assert api.get("/v1/volumes", {"limit": 0}).json == {"volumes": []}
+
+
+def test_default_limit_applies(api, two_storages):
+    CONF.set_override("default_limit", 3, group="api")
+    assert len(api.get("/v1/volumes").json["volumes"]) == 3
+
+
+def test_task_list_filters(api, two_storages):
+    a, _, _ = two_storages
+    api.post(f"/v1/storages/{a['id']}/sync", status=202)
+    tasks = api.get("/v1/tasks", {"storage_id": a["id"], "status": "PENDING"}).json["tasks"]
+    assert [(t["type"], t["priority"]) for t in tasks] == [("sync", "urgent")]
+    done = api.get("/v1/tasks", {"type": "sync", "status": "COMPLETED"}).json["tasks"]
+    assert len(done) == 2
+
+
+@pytest.mark.parametrize("path, query, fragment", [
+    ("/v1/volumes", {"colour": "blue"}, "colour"),
+    ("/v1/storages", {"password": "x"}, "password"),
+    ("/v1/storage-pools", {"sort": "colour:asc"}, "colour"),
+    ("/v1/tasks", {"lease": "x"}, "lease"),
+    ("/v1/volumes", {"marker": "no-such-id"}, "marker"),
+])
+def test_unknown_filter_sort_key_or_marker_is_400(api, path, query, fragment):
+    resp = api.get(path, query, status=400)
+    assert resp.json["error_code"] == "InvalidInput"
+    assert fragment in resp.json["error_msg"]
+
+
+@pytest.mark.parametrize("query, fragment", [
+    ({"limit": "-1"}, "limit must be a non-negative integer"),
+    ({"limit": "ten"}, "limit must be a non-negative integer"),
+    ({"limit": "1001"}, "limit must not exceed 1000"),
+    ({"offset": "-5"}, "offset must be a non-negative integer"),
+    ({"sort": "name:sideways"}, "asc or desc"),
+    ({"sort": ":asc"}, "key:dir"),
+    ({"sort_dir": "asc"}, "sort_dir needs sort_key"),
+    ({"sort": "name", "sort_key": "name"}, "not both"),
+    ({"marker": "x", "offset": "1"}, "not both"),
+])
+def test_bad_paging_or_sorting_is_400(api, query, fragment):
+    resp = api.get("/v1/storages", query, status=400)
+    assert resp.json["error_code"] == "InvalidInput"
+    assert fragment in resp.json["error_msg"]
+
+
+def test_repeated_parameter_is_400(api):
+    resp = api.get("/v1/volumes?storage_id=a&storage_id=b", status=400)
+    assert "more than once" in resp.json["error_msg"]
