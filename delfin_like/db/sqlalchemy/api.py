@@ -369,15 +369,17 @@ def task_renew_leases(owner: str, task_ids: list[str], lease_seconds: int) -> in
 @translate_errors
 def task_finish(task_id: str, status: str, result: dict | None = None, error: str | None = None,
                 owner: str | None = None) -> bool:
-    """End a task. A RUNNING task ends only for its lease owner (when given); a PENDING one
-    may be CANCELLED or FAILED (e.g. it could not be dispatched). Returns whether it changed."""
+    """End a task. With ``owner`` it ends only a RUNNING task that owner holds; without,
+    any RUNNING task, or a PENDING one being CANCELLED or FAILED (e.g. it could not be
+    dispatched). Returns whether it changed."""
     if status not in TaskStatus.FINISHED:
         raise ValueError(f"not a final status: {status}")
     running = tasks.c.status == TaskStatus.RUNNING
     if owner is not None:
         running = sa.and_(running, tasks.c.lease_owner == owner)
     allowed = running
-    if status in (TaskStatus.CANCELLED, TaskStatus.FAILED):
+    if owner is None and status in (TaskStatus.CANCELLED, TaskStatus.FAILED):
+        # only the API ends a PENDING task; a worker may end only what it holds
         allowed = sa.or_(running, tasks.c.status == TaskStatus.PENDING)
     with write() as conn:
         values = finish_values(status, result, error, utcnow())

@@ -153,3 +153,11 @@ def test_expired_leases_and_stale_pending_tasks_are_redispatched(any_db):
     assert db_api.tasks_to_redispatch(pending_older_than=3600) == []
     assert [t["id"] for t in db_api.tasks_to_redispatch(pending_older_than=0)] == [task["id"]]
     assert db_api.task_renew_leases("nobody", [task["id"]], 60) == 0
+
+
+def test_a_worker_cannot_end_a_task_it_does_not_hold(any_db):
+    _, task = register(registration_body())
+    assert not db_api.task_finish(task["id"], TaskStatus.CANCELLED, owner="lost-worker")  # still PENDING
+    db_api.task_claim(task["id"], "b", 60)
+    assert not db_api.task_finish(task["id"], TaskStatus.FAILED, owner="lost-worker")
+    assert db_api.task_finish(task["id"], TaskStatus.COMPLETED, owner="b")

@@ -1,0 +1,110 @@
+"""What every console script shares: config and logging set-up, and the process service.
+
+Connections and threads are created in :meth:`ProcessService.start`, i.e. in
+the worker process that oslo.service's threading launcher (cotyledon) forks.
+"""
+
+import os
+import sys
+import threading
+from collections.abc import Callable
+
+from oslo_log import log as logging
+from oslo_service import service
+
+from delfin_like import coordination
+from delfin_like.common import exception
+from delfin_like.conf import CONF
+from delfin_like.db import api as db_api
+from delfin_like.rpc import transport as rpc_transport
+
+LOG = logging.getLogger(__name__)
+
+PROJECT = "delfin_like"
+
+
+def parse_config(argv: list[str] | None, description: str | None = None,
+                 log_to_stderr: bool = False) -> None:
+    """Parse the command line and config files (``--config-file`` optional); set up oslo.log.
+
+    :param log_to_stderr: default logs to stderr, keeping stdout for a command's output.
+    """
+    logging.register_options(CONF)
+    rpc_transport.register_opts()
+    if log_to_stderr:
+        CONF.set_default("use_stderr", True)
+    CONF(argv if argv is not None else sys.argv[1:], project=PROJECT, description=description)
+    logging.setup(CONF, PROJECT)
+
+
+class ProcessService(service.ServiceBase):
+    """The one service a console script launches: process resources plus child services.
+
+    :meth:`start` opens the database (and runs ``prepare``, e.g. migrations), then
+    starts the children in order; :meth:`stop` stops them in reverse order (so
+    the API stops accepting work first), then closes the bus, locks and database.
+    """
+
+    def __init__(self, name: str, children: list, prepare: Callable[[], None] | None = None,
+                 uses_locks: bool = True):
+        """:param children: oslo.service services; :param prepare: run after the db is configured;
+        :param uses_locks: connect to the coordination backend at start-up (task managers)."""
+        self.name = name
+        self.children = list(children)
+        self._prepare = prepare
+        self._uses_locks = uses_locks
+        self._started: list = []
+        self._stopped = threading.Event()
+
+    def start(self) -> None:
+        """Open the process's resources and start every child (in the forked worker)."""
+        self._stopped.clear()
+        db_api.configure()
+        if self._prepare is not None:
+            self._prepare()
+        if self._uses_locks:
+            try:
+                coordination.get_coordinator()
+            except exception.CoordinationUnavailable:
+                # not fatal: every lock retries the connection, and its task is handed back
+                LOG.warning("Coordination backend unavailable at start-up; locks will retry")
+        for child in self.children:
+            try:
+                child.start()
+            except BaseException:
+                LOG.exception("%s: a service failed to start; stopping", self.name)
+                self.stop(graceful=False)
+                raise
+            self._started.append(child)
+        LOG.info("%s started (pid %d)", self.name, os.getpid())
+
+    def stop(self, graceful: bool = True) -> None:
+        """Stop the children in reverse order, then close the bus, the locks and the database."""
+        if self._stopped.is_set():
+            return
+        LOG.info("%s stopping", self.name)
+        for child in reversed(self._started):
+            try:
+                child.stop(graceful)
+            except Exception:  # noqa: BLE001 - stop the others even if one fails
+                LOG.exception("%s: stopping %s failed", self.name, type(child).__name__)
+        self._started.clear()
+        rpc_transport.cleanup()
+        coordination.stop()
+        db_api.dispose()
+        LOG.info("%s stopped", self.name)
+        self._stopped.set()
+
+    def wait(self) -> None:
+        """Block until :meth:`stop` has finished."""
+        self._stopped.wait()
+
+    def reset(self) -> None:
+        """Options are read when the children start; nothing to reload in place."""
+
+
+def launch(process_service: ProcessService) -> int:
+    """Run ``process_service`` under oslo.service's launcher until SIGTERM; returns the exit code."""
+    launcher = service.launch(CONF, process_service, workers=1, restart_method="mutate")
+    code = launcher.wait()
+    return code or 0

@@ -1,0 +1,63 @@
+"""delfin-like-db-manage: ``upgrade [REV]``, ``current``, ``revision -m MSG [--autogenerate]``."""
+
+import sys
+
+from oslo_config import cfg
+
+import delfin_like.cmd  # noqa: F401 - selects the threading backend first
+from delfin_like.cmd import common
+from delfin_like.conf import CONF
+
+
+def _upgrade() -> int:
+    from delfin_like.db import migration
+
+    migration.upgrade(revision=CONF.command.revision)
+    print(f"Database upgraded to {CONF.command.revision}")
+    return 0
+
+
+def _current() -> int:
+    from delfin_like.db import migration
+
+    print(migration.current() or "(empty database)")
+    return 0
+
+
+def _revision() -> int:
+    from delfin_like.db import migration
+
+    migration.revision(CONF.command.message, autogenerate=CONF.command.autogenerate)
+    return 0
+
+
+def _add_parsers(subparsers) -> None:
+    upgrade = subparsers.add_parser("upgrade", help="Upgrade the schema (to head by default).")
+    upgrade.add_argument("revision", nargs="?", default="head")
+    upgrade.set_defaults(func=_upgrade)
+    current = subparsers.add_parser("current", help="Show the revision of the database.")
+    current.set_defaults(func=_current)
+    revision = subparsers.add_parser("revision", help="Write a new revision file.")
+    revision.add_argument("-m", "--message", required=True)
+    revision.add_argument("--autogenerate", action="store_true")
+    revision.set_defaults(func=_revision)
+
+
+command_opt = cfg.SubCommandOpt("command", title="Commands", handler=_add_parsers,
+                                help="Database schema commands.")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``delfin-like-db-manage``."""
+    if "command" not in CONF:
+        CONF.register_cli_opt(command_opt)
+    common.parse_config(argv, description="delfin-like database schema management", log_to_stderr=True)
+    try:
+        return CONF.command.func()
+    except Exception as e:  # noqa: BLE001 - a one-line error, not a traceback, for operators
+        print(f"delfin-like-db-manage {CONF.command.name}: {type(e).__name__}: {e}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,135 @@
+"""Harness of the end-to-end tests: real console scripts as subprocesses, driven over HTTP.
+
+Every process logs to its own file; :class:`Proc` waits for readiness lines,
+stops with SIGTERM and returns the exit code. All waits are bounded.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+
+BIN = os.path.dirname(sys.executable)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def script(name: str) -> str:
+    path = os.path.join(BIN, name)
+    if not os.path.exists(path):
+        pytest.fail(f"console script {name} is not installed (pip install -e .)")
+    return path
+
+
+class Proc:
+    """One console-script process with its log file."""
+
+    def __init__(self, name: str, args: list[str], log_path, env=None, cwd=None):
+        self.name = name
+        self.log_path = log_path
+        self._log = open(log_path, "wb")
+        self.popen = subprocess.Popen([script(name), *args], stdout=self._log, stderr=subprocess.STDOUT,
+                                      env=env, cwd=cwd, start_new_session=True)
+
+    @property
+    def log(self) -> str:
+        with open(self.log_path, errors="replace") as f:
+            return f.read()
+
+    def wait_for_log(self, text: str, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if text in self.log:
+                return
+            if self.popen.poll() is not None:
+                break
+            time.sleep(0.1)
+        raise AssertionError(f"{self.name} never logged {text!r} (rc={self.popen.poll()}):\n{self.log[-3000:]}")
+
+    def worker_pids(self) -> set[int]:
+        """The pid of the master and of its forked worker(s) (lease owners name the worker)."""
+        import psutil
+
+        master = psutil.Process(self.popen.pid)
+        return {self.popen.pid, *(c.pid for c in master.children(recursive=True))}
+
+    def terminate(self, timeout: float = 60) -> int:
+        """SIGTERM, then wait; kills the group and fails if it does not exit in time."""
+        if self.popen.poll() is None:
+            self.popen.send_signal(signal.SIGTERM)
+        try:
+            return self.popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.popen.pid, signal.SIGKILL)
+            self.popen.wait(10)
+            raise AssertionError(f"{self.name} did not exit within {timeout} s of SIGTERM:\n{self.log[-3000:]}")
+        finally:
+            self._log.close()
+
+    def kill(self) -> None:
+        if self.popen.poll() is None:
+            try:
+                os.killpg(self.popen.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.popen.wait(10)
+        self._log.close()
+
+
+class Client:
+    """A tiny REST client of the API under test."""
+
+    def __init__(self, base: str):
+        self.base = base
+        self.session = requests.Session()
+
+    def get(self, path, **params):
+        return self.session.get(self.base + path, params=params, timeout=10)
+
+    def post(self, path, body=None):
+        return self.session.post(self.base + path, json=body, timeout=30)
+
+    def delete(self, path):
+        return self.session.delete(self.base + path, timeout=10)
+
+    def wait_ready(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if self.get("/healthz").status_code == 200:
+                    return
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.1)
+        raise AssertionError(f"API at {self.base} not ready within {timeout} s")
+
+    def wait_task(self, task_id: str, timeout: float = 60) -> dict:
+        """Poll GET /v1/tasks/{id} until the task is finished; returns it."""
+        deadline = time.monotonic() + timeout
+        task = None
+        while time.monotonic() < deadline:
+            r = self.get(f"/v1/tasks/{task_id}")
+            assert r.status_code == 200, r.text
+            task = r.json()
+            if task["status"] in ("COMPLETED", "FAILED", "CANCELLED"):
+                return task
+            time.sleep(0.1)
+        raise AssertionError(f"task {task_id} not finished within {timeout} s: {task}")
+
+
+@pytest.fixture
+def procs():
+    """Processes started by a test; any still running at the end are killed."""
+    started: list[Proc] = []
+    yield started
+    for p in started:
+        p.kill()
