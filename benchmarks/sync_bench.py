@@ -2,9 +2,9 @@
 
 For each size (volumes; 100 pools) and database, a fresh child process
 registers one fake storage and runs the three syncs through the same code
-path a task manager uses (driver -> fingerprints -> diff -> one-transaction
-apply). Prints one JSON document: wall seconds, rows written and the child's
-peak RSS per step.
+path a task manager uses (``task_manager.jobs.sync.run``: storage lock ->
+driver -> fingerprints -> diff -> one-transaction apply). Prints one JSON
+document: wall seconds, rows written and the child's peak RSS per step.
 
     python benchmarks/sync_bench.py                       # 1k,10k,100k on sqlite and postgresql
     python benchmarks/sync_bench.py --sizes 100000 --databases sqlite
@@ -28,17 +28,20 @@ def _peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
-def _child(url: str, volumes: int, out) -> None:
+def _child(url: str, volumes: int, state_path: str, lock_url: str | None, out) -> None:
     from cryptography.fernet import Fernet
 
-    from delfin_like import diff
+    from delfin_like import coordination
     from delfin_like import driver_manager as dm
     from delfin_like.common import crypto
-    from delfin_like.common.constants import RESOURCE_TYPES
     from delfin_like.conf import CONF
     from delfin_like.db import api, migration
+    from delfin_like.task_manager.jobs import sync as sync_job
 
     CONF([], project="delfin_like", default_config_files=[])
+    CONF.set_override("state_path", state_path)
+    if lock_url:
+        CONF.set_override("backend_url", lock_url, group="coordination")
     CONF.set_override("fernet_keys", [Fernet.generate_key().decode()], group="security")
     migration.upgrade("head", url=url)
     api.configure(url)
@@ -58,25 +61,19 @@ def _child(url: str, volumes: int, out) -> None:
     for step, generation in (("initial", 0), ("no_change", 0), ("churn_1pct", 1)):
         if step != "initial":
             task, _ = api.task_create_sync(storage_id, "normal")
-        stored = api.access_info_get(storage_id)
-        stored["extra_attributes"]["generation"] = generation
+        extra = dict(body["extra_attributes"], generation=generation)
+        api.access_info_update(storage_id, extra)
         start = time.perf_counter()
-        api.task_claim(task["id"], "bench", 600)
-        driver = dm.load(dm.access_info_from_stored(stored))
-        listers = {"storage_pools": driver.list_storage_pools, "volumes": driver.list_volumes}
-        change_sets = [
-            diff.compute_changes(rt, api.resource_fingerprints(storage_id, rt), dm.call(listers[rt], what=rt))
-            for rt in RESOURCE_TYPES
-        ]
-        result = api.sync_apply(storage_id, task["id"], "bench", driver.get_storage(), change_sets)
+        claimed = api.task_claim(task["id"], "bench", 600)
+        result = sync_job.run(claimed, "bench")  # the task manager's own job: lock, driver, diff, apply
         elapsed = time.perf_counter() - start
-        del change_sets
         results[step] = {
             "seconds": round(elapsed, 3),
             "rows_written": result["rows_written"],
             "volumes": result["volumes"],
             "peak_rss_mb": _peak_rss_mb(),
         }
+    coordination.stop()
     out.send(results)
     out.close()
 
@@ -99,11 +96,10 @@ def _server_db(admin_url: str):
     return sa.engine.make_url(admin_url).set(database=name).render_as_string(hide_password=False), drop
 
 
-def run_one(database: str, volumes: int) -> dict:
+def run_one(database: str, volumes: int, lock_url: str | None) -> dict:
     drop = None
-    tmp = None
+    tmp = tempfile.TemporaryDirectory()
     if database == "sqlite":
-        tmp = tempfile.TemporaryDirectory()
         url = f"sqlite:///{tmp.name}/bench.sqlite"
     elif database == "postgresql":
         url, drop = _server_db(POSTGRES_ADMIN)
@@ -112,7 +108,7 @@ def run_one(database: str, volumes: int) -> dict:
     try:
         ctx = multiprocessing.get_context("spawn")  # a clean process: honest peak RSS
         parent, child = ctx.Pipe(duplex=False)
-        proc = ctx.Process(target=_child, args=(url, volumes, child))
+        proc = ctx.Process(target=_child, args=(url, volumes, tmp.name, lock_url, child))
         proc.start()
         child.close()
         result = parent.recv()
@@ -121,20 +117,20 @@ def run_one(database: str, volumes: int) -> dict:
     finally:
         if drop:
             drop()
-        if tmp:
-            tmp.cleanup()
+        tmp.cleanup()
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--databases", default="sqlite,postgresql", help="sqlite, postgresql, mysql")
+    parser.add_argument("--locks", default=None, help="tooz URL, e.g. redis://127.0.0.1:6379 (default: file locks)")
     args = parser.parse_args(argv)
     report = {"benchmark": "sync", "pools": 100, "runs": []}
     for database in args.databases.split(","):
         for size in (int(s) for s in args.sizes.split(",")):
-            run = {"database": database, "volumes": size}
-            run.update(run_one(database, size))
+            run = {"database": database, "volumes": size, "locks": args.locks or "file"}
+            run.update(run_one(database, size, args.locks))
             report["runs"].append(run)
             print(json.dumps(run), file=sys.stderr)
     print(json.dumps(report, indent=2))

@@ -22,6 +22,7 @@ storage_mark_deleting = _impl.storage_mark_deleting
 storage_remove = _impl.storage_remove
 storage_unregister = _impl.storage_unregister
 access_info_get = _impl.access_info_get
+access_info_update = _impl.access_info_update
 
 # tasks
 task_create = _impl.task_create

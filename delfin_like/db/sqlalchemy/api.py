@@ -267,6 +267,20 @@ def access_info_get(storage_id: str) -> dict:
     return out
 
 
+@translate_errors
+def access_info_update(storage_id: str, extra_attributes: dict) -> dict:
+    """Replace the ``extra_attributes`` a storage's driver is built with; returns the stored access info."""
+    with write() as conn:
+        changed = conn.execute(
+            access_infos.update()
+            .where(access_infos.c.storage_id == storage_id)
+            .values(extra_attributes=dumps(extra_attributes), updated_at=utcnow())
+        ).rowcount
+    if not changed:
+        raise exception.StorageNotFound(storage_id)
+    return access_info_get(storage_id)
+
+
 # ---------------------------------------------------------------- tasks
 
 def _task_dict(row) -> dict:
