@@ -1,5 +1,5 @@
 """Exceptions a driver raises. The service maps them to platform errors at one
-choke point (``delfin_like.task_manager.drivers``), keeping what the user is
+choke point (``delfin_like.driver_manager``), keeping what the user is
 told apart from what the operator needs in the log."""
 
 

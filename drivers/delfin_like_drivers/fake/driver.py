@@ -149,7 +149,7 @@ class FakeStorageDriver(driver.StorageDriver):
         generation = self._next_generation()
         if self.delay:
             time.sleep(self.delay)
-        pools, seed, k, half = self.pools, self.seed, self.churn_count, self.volumes // 2
+        pools, seed, k, half = self.pools, self.seed, self.churn_count, self._update_offset
         Volume, available = models.Volume, models.VolumeStatus.AVAILABLE
         thin, thick = models.VolumeType.THIN, models.VolumeType.THICK
         for i in self.volume_indices(generation):

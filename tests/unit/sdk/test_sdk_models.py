@@ -1,0 +1,68 @@
+"""delfin_like.sdk.models: frozen, slotted, normalised resource models."""
+
+import dataclasses
+import subprocess
+import sys
+
+import pytest
+
+from delfin_like.sdk import models
+
+
+def test_models_are_frozen_and_slotted():
+    vol = models.Volume(native_volume_id="v", name="n")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        vol.name = "other"
+    assert not hasattr(vol, "__dict__")
+
+
+def test_defaults():
+    vol = models.Volume(native_volume_id="v", name="n")
+    assert (vol.status, vol.type, vol.total_capacity) == ("available", "thick", 0)
+    pool = models.StoragePool(native_storage_pool_id="p", name="n")
+    assert (pool.status, pool.storage_type) == ("normal", "block")
+    storage = models.Storage(name="s", vendor="v", model="m", serial_number="sn")
+    assert storage.status == models.StorageStatus.NORMAL
+
+
+def test_models_compare_by_value():
+    assert models.Volume(native_volume_id="v", name="n") == models.Volume(native_volume_id="v", name="n")
+    assert models.Volume(native_volume_id="v", name="n") != models.Volume(native_volume_id="v", name="m")
+
+
+@pytest.mark.parametrize("resource_type, model", models.RESOURCE_MODELS.items())
+def test_resource_models_name_their_native_id(resource_type, model):
+    assert model.NATIVE_ID in models.field_names(model)
+    assert models.field_names(model)[0] == model.NATIVE_ID
+    assert resource_type in ("storage_pools", "volumes")
+
+
+def test_field_names_in_declaration_order():
+    assert models.field_names(models.StoragePool)[:3] == ("native_storage_pool_id", "name", "status")
+    assert "NATIVE_ID" not in models.field_names(models.Volume)
+
+
+def test_access_endpoint_hides_its_password():
+    endpoint = models.AccessEndpoint(host="h", port=1, username="u", password="hunter2", extra={"k": "v"})
+    info = models.AccessInfo(vendor="v", model="m", rest=endpoint)
+    assert "hunter2" not in repr(endpoint)
+    assert "hunter2" not in repr(info)
+    assert info.timeout == 60.0
+    assert info.extra_attributes == {}
+
+
+def test_status_vocabularies():
+    assert models.VolumeStatus.ALL == ("available", "error", "unknown")
+    assert "normal" in models.StoragePoolStatus.ALL and "normal" in models.StorageStatus.ALL
+    assert models.StorageType.ALL == ("block", "file", "unified")
+    assert models.VolumeType.ALL == ("thick", "thin")
+
+
+def test_sdk_imports_nothing_of_the_service():
+    code = (
+        "import sys; import delfin_like.sdk.driver, delfin_like.sdk.models, delfin_like.sdk.exceptions; "
+        "print(sorted(m for m in sys.modules if m.startswith('delfin_like') "
+        "and m != 'delfin_like' and not m.startswith('delfin_like.sdk')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
