@@ -28,6 +28,23 @@ _HTTP_ERRORS = {
 }
 
 
+_DRAIN_BYTES = 1024 * 1024
+
+
+def _drain(stream, budget: int) -> None:
+    """Read and drop up to ``budget`` more bytes of a refused body.
+
+    Closing a socket with unread input makes the kernel send a reset, which can
+    destroy the 413 before the client reads it; a bounded drain lets a modestly
+    oversized upload end cleanly without letting a huge one tie up the server.
+    """
+    while budget > 0:
+        chunk = stream.read(min(65536, budget))
+        if not chunk:
+            return
+        budget -= len(chunk)
+
+
 class BodyLimitHook(hooks.PecanHook):
     """Refuse a body above ``[api] max_body_bytes`` with 413 before anything reads it.
 
@@ -48,6 +65,7 @@ class BodyLimitHook(hooks.PecanHook):
         if request.method in ("POST", "PUT", "PATCH") and request.is_body_readable:
             data = request.body_file_raw.read(limit + 1)
             if len(data) > limit:
+                _drain(request.body_file_raw, max(limit, _DRAIN_BYTES))
                 raise exception.RequestBodyTooLarge(limit)
             request.body = data
 
