@@ -198,16 +198,22 @@ def storage_ids_for_sync(storage_id: str | None = None) -> list[str]:
         return [r.id for r in conn.execute(stmt)]
 
 
+def _lock_storage_row(conn, storage_id: str):
+    """The storage's ``deleting`` flag, its row locked for the transaction; StorageNotFound if absent."""
+    row = conn.execute(
+        sa.select(storages.c.id, storages.c.deleting).where(storages.c.id == storage_id).with_for_update()
+    ).first()
+    if row is None:
+        raise exception.StorageNotFound(storage_id)
+    return row
+
+
 @translate_errors
 def storage_mark_deleting(storage_id: str) -> dict:
     """Flag the storage as being deleted and queue its remove task (idempotent)."""
     now = utcnow()
     with write() as conn:
-        row = conn.execute(
-            sa.select(storages.c.id, storages.c.deleting).where(storages.c.id == storage_id).with_for_update()
-        ).first()
-        if row is None:
-            raise exception.StorageNotFound(storage_id)
+        _lock_storage_row(conn, storage_id)
         existing = conn.execute(
             sa.select(tasks.c.id).where(
                 tasks.c.storage_id == storage_id, tasks.c.type == TaskType.REMOVE,
@@ -306,11 +312,7 @@ def task_create_sync(storage_id: str, priority: str) -> tuple[dict, bool]:
     """
     now = utcnow()
     with write() as conn:
-        row = conn.execute(
-            sa.select(storages.c.id, storages.c.deleting).where(storages.c.id == storage_id).with_for_update()
-        ).first()
-        if row is None:
-            raise exception.StorageNotFound(storage_id)
+        row = _lock_storage_row(conn, storage_id)
         if row.deleting:
             raise exception.StorageBeingDeleted(storage_id)
         pending = conn.execute(

@@ -2,7 +2,8 @@
 
 import pecan
 
-from delfin_like.api.controllers.v1 import storage_pools, storages, tasks, volumes
+from delfin_like.api import views
+from delfin_like.api.controllers.v1 import inventory, storages, tasks
 
 # the date of the last change to the v1 contract
 V1_UPDATED = "2024-01-01T00:00:00Z"
@@ -21,7 +22,7 @@ def version_document(host_url: str) -> dict:
 
 class V1Controller:
     storages = storages.StoragesController()
-    volumes = volumes.VolumesController()
+    volumes = inventory.InventoryController("volumes", views.volume)
     tasks = tasks.TasksController()
 
     @pecan.expose(generic=True)
@@ -35,4 +36,4 @@ class V1Controller:
 
 
 # path segments with a hyphen cannot be attribute names
-pecan.route(V1Controller, "storage-pools", storage_pools.StoragePoolsController())
+pecan.route(V1Controller, "storage-pools", inventory.InventoryController("storage_pools", views.storage_pool))
