@@ -85,7 +85,57 @@ ensure_services() {
     done
 }
 
+# On a fresh install PostgreSQL and MariaDB refuse a password-less TCP login for their
+# admin accounts, which the tests' default URLs use. Then (as root, with the local admin
+# reachable over the server's socket) make a test account that may create only
+# delfin_test* databases, and point the tests at it. Nothing happens where the defaults work
+# or where DELFIN_TEST_*_URL is already set.
+TEST_ACCOUNT=delfin_test
+
+ensure_postgresql_account() {
+    [ -z "${DELFIN_TEST_POSTGRES_URL:-}" ] || return 0
+    command -v psql >/dev/null || return 0
+    psql -h 127.0.0.1 -U postgres -d test -w -Atqc 'SELECT 1' >/dev/null 2>&1 && return 0
+    local url="postgresql+psycopg://$TEST_ACCOUNT:$TEST_ACCOUNT@127.0.0.1:5432/$TEST_ACCOUNT"
+    if ! PGPASSWORD=$TEST_ACCOUNT psql -h 127.0.0.1 -U $TEST_ACCOUNT -d $TEST_ACCOUNT -w -Atqc 'SELECT 1' \
+        >/dev/null 2>&1; then
+        is_root || return 0
+        log "creating the PostgreSQL test account $TEST_ACCOUNT"
+        runuser -u postgres -- psql -v ON_ERROR_STOP=1 -q <<SQL || { log "could not create it"; return 0; }
+DO \$\$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$TEST_ACCOUNT') THEN
+    CREATE ROLE $TEST_ACCOUNT LOGIN CREATEDB PASSWORD '$TEST_ACCOUNT';
+  END IF;
+END \$\$;
+SELECT 'CREATE DATABASE $TEST_ACCOUNT OWNER $TEST_ACCOUNT'
+ WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '$TEST_ACCOUNT')\gexec
+SQL
+    fi
+    export DELFIN_TEST_POSTGRES_URL="$url"
+}
+
+ensure_mariadb_account() {
+    [ -z "${DELFIN_TEST_MYSQL_URL:-}" ] || return 0
+    command -v mysql >/dev/null || return 0
+    mysql -h 127.0.0.1 -u root -e 'SELECT 1' test >/dev/null 2>&1 && return 0
+    local url="mysql+pymysql://$TEST_ACCOUNT:$TEST_ACCOUNT@127.0.0.1:3306/$TEST_ACCOUNT"
+    if ! mysql -h 127.0.0.1 -u $TEST_ACCOUNT -p$TEST_ACCOUNT -e 'SELECT 1' $TEST_ACCOUNT >/dev/null 2>&1; then
+        is_root || return 0
+        log "creating the MariaDB test account $TEST_ACCOUNT"
+        mysql -u root <<SQL || { log "could not create it"; return 0; }
+CREATE DATABASE IF NOT EXISTS $TEST_ACCOUNT;
+CREATE USER IF NOT EXISTS '$TEST_ACCOUNT'@'127.0.0.1' IDENTIFIED BY '$TEST_ACCOUNT';
+CREATE USER IF NOT EXISTS '$TEST_ACCOUNT'@'localhost' IDENTIFIED BY '$TEST_ACCOUNT';
+GRANT ALL PRIVILEGES ON \`delfin\\_test%\`.* TO '$TEST_ACCOUNT'@'127.0.0.1';
+GRANT ALL PRIVILEGES ON \`delfin\\_test%\`.* TO '$TEST_ACCOUNT'@'localhost';
+SQL
+    fi
+    export DELFIN_TEST_MYSQL_URL="$url"
+}
+
 ensure_services
+ensure_postgresql_account
+ensure_mariadb_account
 
 status=0
 log "ruff check ."
