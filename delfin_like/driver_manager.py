@@ -72,6 +72,8 @@ def access_info_from_request(body: dict, storage_id: str | None = None) -> model
         storage_id=storage_id,
         extra_attributes=dict(body.get("extra_attributes") or {}),
         timeout=CONF.storage_driver.timeout,
+        verify=CONF.storage_driver.verify,
+        ca_path=CONF.storage_driver.ca_path,
         **blocks,
     )
 
@@ -137,21 +139,29 @@ def call_with_deadline(fn: Callable[[], T], timeout: float, what: str) -> T:
     return box["result"]
 
 
-def probe(access_info: models.AccessInfo) -> models.Storage:
-    """The registration probe: load the driver and call ``get_storage`` within the probe timeout."""
+def probe_with_capabilities(access_info: models.AccessInfo) -> tuple[models.Storage, dict]:
+    """The registration probe: load the driver, call ``get_storage`` and ``get_capabilities``
+    within the probe timeout. Returns both; raises platform errors."""
     timeout = CONF.storage_driver.probe_timeout
 
     def _probe():
         drv = load(access_info)
         try:
-            return drv.get_storage()
+            return drv.get_storage(), drv.get_capabilities()
         finally:
             drv.close()
 
-    storage = call_with_deadline(_probe, timeout, what="probe")
+    storage, capabilities = call_with_deadline(_probe, timeout, what="probe")
     if not isinstance(storage, models.Storage):
         raise exception.StorageBackendError("driver returned no storage")
-    return storage
+    if not isinstance(capabilities, dict):
+        raise exception.StorageBackendError("driver returned malformed capabilities")
+    return storage, capabilities
+
+
+def probe(access_info: models.AccessInfo) -> models.Storage:
+    """The registration probe, storage only (see :func:`probe_with_capabilities`)."""
+    return probe_with_capabilities(access_info)[0]
 
 
 __all__ = [
@@ -162,5 +172,6 @@ __all__ = [
     "call_with_deadline",
     "load",
     "probe",
+    "probe_with_capabilities",
     "translate",
 ]

@@ -5,6 +5,7 @@ from delfin_like import driver_manager as dm
 from delfin_like.common import crypto
 from delfin_like.common.constants import RESOURCE_TYPES
 from delfin_like.db import api as db_api
+from delfin_like.task_manager.jobs.sync import LISTERS
 
 PASSWORD = "s3cret-Pa55word!"
 
@@ -40,8 +41,8 @@ def sync(storage_id, task_id, owner="test-owner", generation=None):
     if generation is not None:
         stored["extra_attributes"]["generation"] = generation
     driver = dm.load(dm.access_info_from_stored(stored))
-    listers = {"storage_pools": driver.list_storage_pools, "volumes": driver.list_volumes}
     change_sets = [
-        diff.compute_changes(rt, db_api.resource_fingerprints(storage_id, rt), listers[rt]()) for rt in RESOURCE_TYPES
+        diff.compute_changes(rt, db_api.resource_fingerprints(storage_id, rt), getattr(driver, LISTERS[rt])())
+        for rt in RESOURCE_TYPES
     ]
     return db_api.sync_apply(storage_id, task_id, owner, driver.get_storage(), change_sets)

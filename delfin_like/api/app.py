@@ -4,7 +4,7 @@ import json
 
 import pecan
 
-from delfin_like.api import hooks
+from delfin_like.api import auth, hooks
 from delfin_like.api.controllers import root
 
 
@@ -25,21 +25,24 @@ class Request(pecan.Request):
     json = json_body = property(_json_body)
 
 
-def setup_app(rpcapi=None):
+def setup_app(rpcapi=None, auth_strategy=None):
     """Build the WSGI application.
 
     ``rpcapi`` is the task RPC client (``delfin_like.rpc.client.TaskAPI``);
     None creates one on first use. The database must already be configured
-    (``db.api.configure()``); the app itself opens nothing.
+    (``db.api.configure()``); the app itself opens nothing. ``auth_strategy``
+    (default ``[api] auth_strategy``) wraps the app in authentication (see
+    :mod:`delfin_like.api.auth`).
     """
     app_hooks = [
         hooks.AccessLogHook(),
         hooks.BodyLimitHook(),
+        hooks.NulCharacterHook(),
         hooks.ContextHook(),
         hooks.RPCHook(rpcapi),
         hooks.ErrorHook(),
     ]
-    return pecan.make_app(
+    pecan_app = pecan.make_app(
         root.RootController(),
         hooks=app_hooks,
         debug=False,
@@ -48,3 +51,4 @@ def setup_app(rpcapi=None):
         force_canonical=False,
         request_cls=Request,
     )
+    return auth.wrap(pecan_app, auth_strategy)

@@ -13,6 +13,7 @@ from oslo_context import context as oslo_context
 from oslo_log import log as logging
 from pecan import hooks
 
+from delfin_like.api import auth
 from delfin_like.common import exception
 from delfin_like.conf import CONF
 
@@ -70,17 +71,47 @@ class BodyLimitHook(hooks.PecanHook):
             request.body = data
 
 
+class NulCharacterHook(hooks.PecanHook):
+    """Refuse a path or query value holding NUL (``%00``) with 400 before routing.
+
+    No id, filter or marker can contain one, and PostgreSQL cannot even compare
+    text with it: without this check such a request would fail inside the driver.
+    """
+
+    priority = 6
+
+    def on_route(self, state):
+        request = state.request
+        try:
+            query = request.GET.items()
+            if "\x00" in request.path_info or any("\x00" in k or "\x00" in v for k, v in query):
+                raise exception.InvalidInput("the path and query must not contain NUL characters")
+        except UnicodeDecodeError:
+            raise exception.InvalidInput("the path and query must be UTF-8")
+
+
 class ContextHook(hooks.PecanHook):
     """Attach an oslo.context RequestContext as ``request.context``.
 
-    No authentication yet (issue 3 adds it): every caller acts as admin.
+    On a request that passed authentication (``delfin_like.api.auth``) the user,
+    project and roles come from the auth middleware's X-User-* / X-Project-*
+    headers; with http_basic the user is the htpasswd name. Without
+    authentication (noauth, loopback only) the headers are ignored and the
+    caller acts as admin. No policy is enforced yet: every authenticated caller
+    may do everything.
     """
 
     priority = 10
 
     def before(self, state):
+        environ = state.request.environ
+        strategy = environ.get(auth.AUTHENTICATED)
         # overwrite=True stores it thread-locally, so oslo.log lines carry its request id
-        ctx = oslo_context.RequestContext(is_admin=True, overwrite=True)
+        if strategy is None:
+            ctx = oslo_context.RequestContext(is_admin=True, overwrite=True)
+        else:
+            ctx = oslo_context.RequestContext.from_environ(environ, overwrite=True)
+            ctx.is_admin = strategy == auth.HTTP_BASIC or "admin" in ctx.roles
         state.request.context = ctx
         state.response.headers[REQUEST_ID_HEADER] = ctx.request_id
 

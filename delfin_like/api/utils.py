@@ -8,6 +8,8 @@ from delfin_like.conf import CONF
 # query parameters that steer the listing rather than filter it
 _CONTROL_PARAMS = ("limit", "offset", "marker", "sort", "sort_key", "sort_dir")
 _SORT_DIRS = ("asc", "desc")
+# the largest OFFSET every supported database takes (a signed 64-bit integer)
+_MAX_OFFSET = 2**63 - 1
 
 
 @dataclasses.dataclass
@@ -30,13 +32,15 @@ class ListParams:
         }
 
 
-def _non_negative_int(name: str, value: str) -> int:
+def _non_negative_int(name: str, value: str, maximum: int = _MAX_OFFSET) -> int:
     try:
         number = int(value)
     except (TypeError, ValueError):
         raise exception.InvalidInput(f"{name} must be a non-negative integer")
     if number < 0:
         raise exception.InvalidInput(f"{name} must be a non-negative integer")
+    if number > maximum:
+        raise exception.InvalidInput(f"{name} must not exceed {maximum}")
     return number
 
 
@@ -84,9 +88,7 @@ def parse_list_params(query) -> ListParams:
 
     max_limit = CONF.api.max_limit
     if "limit" in params:
-        limit = _non_negative_int("limit", params["limit"])
-        if limit > max_limit:
-            raise exception.InvalidInput(f"limit must not exceed {max_limit}")
+        limit = _non_negative_int("limit", params["limit"], maximum=max_limit)
     else:
         limit = min(CONF.api.default_limit, max_limit)
     offset = _non_negative_int("offset", params["offset"]) if "offset" in params else None

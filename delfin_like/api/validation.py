@@ -29,7 +29,20 @@ def json_body(request) -> dict:
         raise exception.MalformedRequestBody(f"not valid JSON ({type(e).__name__} at {_pos(e)})")
     if not isinstance(body, dict):
         raise exception.MalformedRequestBody("the body must be a JSON object")
+    if _has_nul(body):
+        # PostgreSQL cannot store NUL in text; no legitimate value holds one
+        raise exception.InvalidInput("body: strings must not contain NUL characters")
     return body
+
+
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 def _pos(e: Exception) -> str:

@@ -6,6 +6,7 @@ internal flag, anything secret) never reaches a response until it is named here.
 
 import datetime
 
+from delfin_like.common import crypto
 from delfin_like.common.constants import SyncStatus
 
 STORAGE_FIELDS = (
@@ -24,6 +25,21 @@ VOLUME_FIELDS = (
     "type", "wwn", "total_capacity", "used_capacity", "free_capacity", "compressed",
     "deduplicated", "description", "created_at", "updated_at",
 )
+CONTROLLER_FIELDS = (
+    "id", "storage_id", "native_controller_id", "name", "status", "location", "soft_version",
+    "cpu_info", "cpu_count", "memory_size", "mgmt_ip", "created_at", "updated_at",
+)
+PORT_FIELDS = (
+    "id", "storage_id", "native_port_id", "name", "location", "connection_status", "health_status",
+    "type", "logical_type", "speed", "max_speed", "native_parent_id", "wwn", "mac_address",
+    "ipv4", "ipv4_mask", "ipv6", "ipv6_mask", "created_at", "updated_at",
+)
+DISK_FIELDS = (
+    "id", "storage_id", "native_disk_id", "name", "physical_type", "logical_type", "status",
+    "location", "capacity", "firmware", "manufacturer", "model", "serial_number", "speed",
+    "health_score", "native_disk_group_id", "created_at", "updated_at",
+)
+ACCESS_INFO_FIELDS = ("storage_id", "vendor", "model", "extra_attributes", "created_at", "updated_at")
 TASK_FIELDS = (
     "id", "type", "storage_id", "priority", "status", "attempts", "lease_owner",
     "lease_expires_at", "created_at", "started_at", "finished_at", "updated_at",
@@ -58,6 +74,36 @@ def storage_pool(row: dict) -> dict:
 
 def volume(row: dict) -> dict:
     return _pick(row, VOLUME_FIELDS)
+
+
+def controller(row: dict) -> dict:
+    return _pick(row, CONTROLLER_FIELDS)
+
+
+def port(row: dict) -> dict:
+    return _pick(row, PORT_FIELDS)
+
+
+def disk(row: dict) -> dict:
+    return _pick(row, DISK_FIELDS)
+
+
+def access_info(row: dict) -> dict:
+    """Access info without any secret: each block keeps host, port, username and options."""
+    out = _pick(row, ACCESS_INFO_FIELDS)
+    for protocol in ("rest", "ssh", "snmp"):
+        out[protocol] = crypto.redact_block(row.get(protocol))
+    return out
+
+
+def capabilities(row: dict) -> dict:
+    caps = row.get("capabilities") or {}
+    return {
+        "storage_id": row["storage_id"],
+        "is_historic": bool(caps.get("is_historic", False)),
+        "resource_metrics": caps.get("resource_metrics") or {},
+        "updated_at": isotime(row.get("updated_at")),
+    }
 
 
 def task(row: dict) -> dict:

@@ -1,10 +1,12 @@
 """Serving the REST API in-process with cheroot's threaded WSGI server.
 
 Threads, not forked workers: the all-in-one shares an in-memory bus with the
-task manager, which a forked worker could not see.
+task manager, which a forked worker could not see. With ``[api] tls_cert_file``
+and ``tls_key_file`` it serves HTTPS (cheroot's builtin ssl adapter).
 """
 
 import re
+import ssl
 import threading
 
 from cheroot import wsgi
@@ -14,6 +16,7 @@ from oslo_log import log as logging
 # (unlike oslo_service.service) does not select a backend
 from oslo_service.backend.base import ServiceBase
 
+from delfin_like.api import auth
 from delfin_like.common import exception
 from delfin_like.conf import CONF
 
@@ -27,6 +30,40 @@ def default_app_factory():
 
     db_api.configure()
     return app.setup_app()
+
+
+def tls_files() -> tuple[str, str] | None:
+    """``(cert, key)`` from ``[api] tls_cert_file``/``tls_key_file``, or None for plain HTTP.
+
+    :raises APIConfigInvalid: only one is set, a file is unreadable, or the key
+        does not match the certificate.
+    """
+    cert, key = CONF.api.tls_cert_file, CONF.api.tls_key_file
+    if not cert and not key:
+        return None
+    if not cert or not key:
+        raise exception.APIConfigInvalid("[api] tls_cert_file and tls_key_file must be set together")
+    for option, path in (("tls_cert_file", cert), ("tls_key_file", key)):
+        try:
+            with open(path, "rb"):
+                pass
+        except OSError as e:
+            raise exception.APIConfigInvalid(f"[api] {option} {path} cannot be read: {e.strerror}")
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(cert, key)
+    except (ssl.SSLError, ValueError) as e:
+        raise exception.APIConfigInvalid(f"[api] tls_cert_file/tls_key_file are not a usable PEM "
+                                         f"certificate and matching key: {e}")
+    return cert, key
+
+
+def check_options(host: str | None = None) -> None:
+    """Everything the API refuses to start with (auth for ``host``, default ``[api] host``; TLS files).
+
+    :raises APIConfigInvalid: with the reason, for the operator.
+    """
+    auth.check_config(CONF.api.host if host is None else host)
+    tls_files()
 
 
 def _bind_error_reason(e: OSError) -> str:
@@ -70,11 +107,14 @@ class APIService(ServiceBase):
     def start(self):
         """Build the app, bind the socket and serve in a background thread.
 
-        Raises APIBindFailed with the address and the reason when the socket
-        cannot be bound (port in use, address not local, no permission).
+        Raises APIConfigInvalid (see :func:`check_options`) before building
+        anything, and APIBindFailed with the address and the reason when the
+        socket cannot be bound (port in use, address not local, no permission).
         """
-        app = self._app_factory()
         host, port = self.host, self.port
+        check_options(host)
+        tls = tls_files()
+        app = self._app_factory()
         threads = self._threads or CONF.api.threads
         server = wsgi.Server(
             (host, port),
@@ -82,6 +122,10 @@ class APIService(ServiceBase):
             numthreads=threads,
             server_name="delfin-like-api",
         )
+        if tls is not None:
+            from cheroot.ssl.builtin import BuiltinSSLAdapter
+
+            server.ssl_adapter = BuiltinSSLAdapter(*tls)
         try:
             server.prepare()
         except OSError as e:
@@ -91,7 +135,8 @@ class APIService(ServiceBase):
         self._server = server
         self._thread = threading.Thread(target=server.serve, name="api-wsgi", daemon=True)
         self._thread.start()
-        LOG.info("REST API listening on http://%s:%s with %d threads", host, self.port, threads)
+        LOG.info("REST API listening on %s://%s:%s with %d threads",
+                 "https" if tls else "http", host, self.port, threads)
 
     def stop(self, graceful=True):
         """Stop accepting connections and let running requests finish (cheroot's shutdown_timeout)."""

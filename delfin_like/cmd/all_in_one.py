@@ -39,6 +39,8 @@ class _NoHostnameFilter(std_logging.Filter):
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``delfin-like-all-in-one``."""
     common.parse_config(argv, description="delfin-like all-in-one (API, task manager, scheduler)")
+    if not common.check_api_options("delfin-like-all-in-one"):
+        return 2
     rpc_transport.use_in_process_defaults()
     if rpc_transport.is_in_process(CONF.transport_url):
         std_logging.getLogger("kombu.connection").addFilter(_NoHostnameFilter())

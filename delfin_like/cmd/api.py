@@ -10,6 +10,8 @@ from delfin_like.cmd import common
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``delfin-like-api``."""
     common.parse_config(argv, description="delfin-like REST API")
+    if not common.check_api_options("delfin-like-api"):
+        return 2
     # the database is configured by ProcessService.start, before the app is built
     from delfin_like.api import app
 

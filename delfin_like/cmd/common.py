@@ -37,6 +37,27 @@ def parse_config(argv: list[str] | None, description: str | None = None,
     logging.setup(CONF, PROJECT)
 
 
+def check_api_options(prog: str) -> bool:
+    """Refuse, before anything starts, an API configuration that must not serve.
+
+    ``noauth`` off loopback, a bad htpasswd file, half or unreadable TLS files
+    (see :func:`delfin_like.api.wsgi.check_options`). Checked here, in the
+    launcher process, so a bad configuration ends the command with a clear
+    message instead of a worker that fails at every restart.
+
+    :returns: True if the API may start; False after logging and printing why.
+    """
+    from delfin_like.api import wsgi
+
+    try:
+        wsgi.check_options()
+    except exception.APIConfigInvalid as e:
+        LOG.error("%s", e)
+        print(f"{prog}: {e}", file=sys.stderr)
+        return False
+    return True
+
+
 class ProcessService(service.ServiceBase):
     """The one service a console script launches: process resources plus child services.
 

@@ -1,4 +1,4 @@
-"""delfin-like-db-manage: ``upgrade [REV]``, ``current``, ``revision -m MSG [--autogenerate]``."""
+"""delfin-like-db-manage: ``upgrade [REV]``, ``current``, ``revision -m MSG [--autogenerate]``, ``rotate-keys``."""
 
 import sys
 
@@ -31,6 +31,21 @@ def _revision() -> int:
     return 0
 
 
+def _rotate_keys() -> int:
+    """Re-encrypt every stored secret with the first Fernet key, in one transaction."""
+    from delfin_like.common import crypto
+    from delfin_like.db import api as db_api
+
+    db_api.configure()
+    try:
+        count = db_api.access_info_rewrite_all(crypto.rotate_block)
+    finally:
+        db_api.dispose()
+    print(f"Re-encrypted the secrets of {count} storage(s) with the first key; "
+          "keys after it can be removed once every process has the new list")
+    return 0
+
+
 def _add_parsers(subparsers) -> None:
     upgrade = subparsers.add_parser("upgrade", help="Upgrade the schema (to head by default).")
     upgrade.add_argument("revision", nargs="?", default="head")
@@ -41,6 +56,9 @@ def _add_parsers(subparsers) -> None:
     revision.add_argument("-m", "--message", required=True)
     revision.add_argument("--autogenerate", action="store_true")
     revision.set_defaults(func=_revision)
+    rotate = subparsers.add_parser("rotate-keys", help="Re-encrypt every stored secret with the first "
+                                   "Fernet key ([security] fernet_keys or the key file).")
+    rotate.set_defaults(func=_rotate_keys)
 
 
 command_opt = cfg.SubCommandOpt("command", title="Commands", handler=_add_parsers,

@@ -37,4 +37,4 @@ class SyncStatus:
 
 
 # resource types kept per storage, in the order a sync applies them
-RESOURCE_TYPES = ("storage_pools", "volumes")
+RESOURCE_TYPES = ("storage_pools", "volumes", "controllers", "ports", "disks")

@@ -100,6 +100,27 @@ def decrypt_block(block: dict | None) -> dict | None:
     return out
 
 
+def rotate_block(block: dict | None) -> dict | None:
+    """Copy of a stored access block with every secret re-encrypted under the first key.
+
+    MultiFernet.rotate decrypts with any configured key and encrypts with the
+    first, so after rotating every row the old keys can be removed.
+
+    :raises CryptoError: no configured key decrypts a secret (nothing is written then).
+    """
+    if block is None:
+        return None
+    out = dict(block)
+    cipher = _get_cipher()
+    for field in SECRET_FIELDS:
+        if out.get(field) is not None:
+            try:
+                out[field] = cipher.rotate(out[field].encode()).decode()
+            except InvalidToken:
+                raise exception.CryptoError(f"no configured key decrypts a stored {field}")
+    return out
+
+
 def redact_block(block: dict | None) -> dict | None:
     """Copy of an access block without its secret fields, for responses and logs."""
     if block is None:

@@ -118,6 +118,18 @@ class VolumeNotFound(NotFound):
     _msg_fmt = "Volume %s could not be found."
 
 
+class ControllerNotFound(NotFound):
+    _msg_fmt = "Controller %s could not be found."
+
+
+class PortNotFound(NotFound):
+    _msg_fmt = "Port %s could not be found."
+
+
+class DiskNotFound(NotFound):
+    _msg_fmt = "Disk %s could not be found."
+
+
 class TaskNotFound(NotFound):
     _msg_fmt = "Task %s could not be found."
 
@@ -129,6 +141,10 @@ class ResourceNotFound(NotFound):
 # 409
 class StorageAlreadyExists(Conflict):
     _msg_fmt = "A storage with the same %s is already registered."
+
+
+class StorageSerialMismatch(Conflict):
+    _msg_fmt = "The back end at the new address is a different array (serial number %s, registered %s)."
 
 
 class StorageBeingDeleted(Conflict):
@@ -164,6 +180,10 @@ class InternalError(DelfinLikeException):
 
 class APIBindFailed(DelfinLikeException):
     _msg_fmt = "The REST API cannot listen on %(host)s:%(port)s: %(reason)s"
+
+
+class APIConfigInvalid(DelfinLikeException):
+    _msg_fmt = "The REST API refuses to start: %s"
 
 
 class CryptoError(DelfinLikeException):

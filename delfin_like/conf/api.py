@@ -9,6 +9,30 @@ opts = [
     cfg.IntOpt("max_limit", default=1000, min=1, help="Largest page a list request may ask for."),
     cfg.IntOpt("default_limit", default=1000, min=1, help="Page size when a list request gives no limit."),
     cfg.IntOpt("max_body_bytes", default=1024 * 1024, min=1024, help="Largest request body accepted."),
+    cfg.StrOpt(
+        "auth_strategy",
+        default="noauth",
+        choices=[
+            ("noauth", "no authentication; refused at start-up unless [api] host is a loopback address"),
+            ("http_basic", "HTTP basic auth against [api] http_basic_auth_user_file (bcrypt htpasswd)"),
+            ("keystone", "OpenStack Keystone tokens (keystonemiddleware, [keystone_authtoken] options; "
+                         "pip install 'delfin-like[keystone]')"),
+        ],
+        help="How the REST API authenticates requests. GET /, /healthz, /readyz and "
+        "/v1/openapi.json are always public; everything else under /v1 needs credentials.",
+    ),
+    cfg.StrOpt(
+        "http_basic_auth_user_file",
+        default="/etc/delfin_like/htpasswd",
+        help="htpasswd file for auth_strategy=http_basic: one 'user:<bcrypt hash>' per line "
+        "(htpasswd -B -c FILE USER). Read at every request, so users can be changed live.",
+    ),
+    cfg.StrOpt(
+        "tls_cert_file",
+        help="PEM certificate (chain) the REST API serves HTTPS with. Set with tls_key_file; "
+        "both unset: plain HTTP.",
+    ),
+    cfg.StrOpt("tls_key_file", help="PEM private key of tls_cert_file."),
 ]
 
 

@@ -5,6 +5,17 @@ group = cfg.OptGroup("storage_driver", title="Storage driver calls")
 opts = [
     cfg.FloatOpt("timeout", default=60.0, min=1, help="Seconds any single driver call may take."),
     cfg.FloatOpt("probe_timeout", default=20.0, min=1, help="Seconds the registration probe (get_storage) may take."),
+    cfg.BoolOpt(
+        "verify",
+        default=True,
+        help="REST drivers verify the back end's TLS certificate. Turn off only for arrays with "
+        "self-signed certificates you cannot replace; prefer ca_path.",
+    ),
+    cfg.StrOpt(
+        "ca_path",
+        help="CA bundle file (or directory of hashed CA certificates) REST drivers verify back "
+        "ends against. Unset: the system's CAs.",
+    ),
 ]
 
 

@@ -17,12 +17,16 @@ ping = _impl.ping  # () -> None; raises DatabaseUnavailable
 storage_register = _impl.storage_register
 storage_get = _impl.storage_get
 storage_list = _impl.storage_list
+storage_capabilities_get = _impl.storage_capabilities_get
 storage_ids_for_sync = _impl.storage_ids_for_sync
 storage_mark_deleting = _impl.storage_mark_deleting
 storage_remove = _impl.storage_remove
 storage_unregister = _impl.storage_unregister
 access_info_get = _impl.access_info_get
 access_info_update = _impl.access_info_update
+access_info_list = _impl.access_info_list
+access_info_replace = _impl.access_info_replace
+access_info_rewrite_all = _impl.access_info_rewrite_all
 
 # tasks
 task_create = _impl.task_create

@@ -36,6 +36,20 @@ class StorageDriver(abc.ABC):
     def list_volumes(self) -> Iterable[models.Volume]:
         """Every volume of the array."""
 
+    # Optional listings: None means "this driver cannot list that", and a sync then
+    # leaves whatever is stored for that type alone (an empty list deletes it all).
+    def list_controllers(self) -> Iterable[models.Controller] | None:
+        """Every controller (node) of the array, or None if the driver cannot tell."""
+        return None
+
+    def list_ports(self) -> Iterable[models.Port] | None:
+        """Every port of the array, or None if the driver cannot tell."""
+        return None
+
+    def list_disks(self) -> Iterable[models.Disk] | None:
+        """Every disk of the array, or None if the driver cannot tell."""
+        return None
+
     def get_capabilities(self) -> dict[str, Any]:
         """Which metrics the driver can collect; none unless overridden."""
         return {"is_historic": False, "resource_metrics": {}}

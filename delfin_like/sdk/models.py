@@ -48,6 +48,78 @@ class VolumeType:
     ALL = (THICK, THIN)
 
 
+class ControllerStatus:
+    NORMAL = "normal"
+    OFFLINE = "offline"
+    FAULT = "fault"
+    DEGRADED = "degraded"
+    UNKNOWN = "unknown"
+    ALL = (NORMAL, OFFLINE, FAULT, DEGRADED, UNKNOWN)
+
+
+class PortConnectionStatus:
+    CONNECTED = "connected"
+    DISCONNECTED = "disconnected"
+    UNKNOWN = "unknown"
+    ALL = (CONNECTED, DISCONNECTED, UNKNOWN)
+
+
+class PortHealthStatus:
+    NORMAL = "normal"
+    ABNORMAL = "abnormal"
+    UNKNOWN = "unknown"
+    ALL = (NORMAL, ABNORMAL, UNKNOWN)
+
+
+class PortType:
+    FC = "fc"
+    ISCSI = "iscsi"
+    FICON = "ficon"
+    FCOE = "fcoe"
+    ETH = "eth"
+    SAS = "sas"
+    IB = "ib"
+    OTHER = "other"
+    ALL = (FC, ISCSI, FICON, FCOE, ETH, SAS, IB, OTHER)
+
+
+class PortLogicalType:
+    FRONTEND = "frontend"
+    BACKEND = "backend"
+    SERVICE = "service"
+    MANAGEMENT = "management"
+    INTERNAL = "internal"
+    OTHER = "other"
+    ALL = (FRONTEND, BACKEND, SERVICE, MANAGEMENT, INTERNAL, OTHER)
+
+
+class DiskStatus:
+    NORMAL = "normal"
+    ABNORMAL = "abnormal"
+    OFFLINE = "offline"
+    UNKNOWN = "unknown"
+    ALL = (NORMAL, ABNORMAL, OFFLINE, UNKNOWN)
+
+
+class DiskPhysicalType:
+    SATA = "sata"
+    SAS = "sas"
+    SSD = "ssd"
+    NL_SAS = "nl-sas"
+    NVME = "nvme"
+    UNKNOWN = "unknown"
+    ALL = (SATA, SAS, SSD, NL_SAS, NVME, UNKNOWN)
+
+
+class DiskLogicalType:
+    FREE = "free"
+    MEMBER = "member"
+    HOTSPARE = "hotspare"
+    CACHE = "cache"
+    UNKNOWN = "unknown"
+    ALL = (FREE, MEMBER, HOTSPARE, CACHE, UNKNOWN)
+
+
 _model = dataclasses.dataclass(frozen=True, slots=True)
 
 
@@ -78,6 +150,9 @@ class AccessInfo:
     snmp: AccessEndpoint | None = None
     extra_attributes: dict[str, Any] = dataclasses.field(default_factory=dict)
     timeout: float = 60.0
+    # TLS of REST back ends: verify the certificate, against ca_path (file or directory) when set
+    verify: bool = True
+    ca_path: str | None = None
 
 
 @_model
@@ -130,10 +205,70 @@ class Volume:
     description: str | None = None
 
 
+@_model
+class Controller:
+    NATIVE_ID = "native_controller_id"
+
+    native_controller_id: str
+    name: str
+    status: str = ControllerStatus.NORMAL
+    location: str | None = None
+    soft_version: str | None = None
+    cpu_info: str | None = None
+    cpu_count: int | None = None
+    memory_size: int | None = None  # bytes
+    mgmt_ip: str | None = None
+
+
+@_model
+class Port:
+    NATIVE_ID = "native_port_id"
+
+    native_port_id: str
+    name: str
+    type: str = PortType.OTHER
+    logical_type: str | None = None
+    connection_status: str = PortConnectionStatus.UNKNOWN
+    health_status: str = PortHealthStatus.UNKNOWN
+    location: str | None = None
+    speed: int | None = None  # bits per second
+    max_speed: int | None = None
+    native_parent_id: str | None = None  # the controller or node that owns the port
+    wwn: str | None = None
+    mac_address: str | None = None
+    ipv4: str | None = None
+    ipv4_mask: str | None = None
+    ipv6: str | None = None
+    ipv6_mask: str | None = None
+
+
+@_model
+class Disk:
+    NATIVE_ID = "native_disk_id"
+
+    native_disk_id: str
+    name: str
+    status: str = DiskStatus.NORMAL
+    physical_type: str = DiskPhysicalType.UNKNOWN
+    logical_type: str = DiskLogicalType.UNKNOWN
+    capacity: int = 0  # bytes
+    location: str | None = None
+    firmware: str | None = None
+    manufacturer: str | None = None
+    model: str | None = None
+    serial_number: str | None = None
+    speed: int | None = None  # rpm; None for solid state
+    health_score: int | None = None
+    native_disk_group_id: str | None = None
+
+
 # resource type name (as used in tables, task results and the API) -> model
 RESOURCE_MODELS = {
     "storage_pools": StoragePool,
     "volumes": Volume,
+    "controllers": Controller,
+    "ports": Port,
+    "disks": Disk,
 }
 
 

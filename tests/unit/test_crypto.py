@@ -216,3 +216,73 @@ def test_redact_block_drops_every_secret():
 
 def test_secret_fields():
     assert set(crypto.SECRET_FIELDS) == {"password", "community", "auth_key", "privacy_key", "private_key"}
+
+
+def test_rotate_block_re_encrypts_every_secret_with_the_first_key():
+    old, new = Fernet.generate_key(), Fernet.generate_key()
+    _use_keys(old)
+    stored = crypto.encrypt_block({"host": "h", "password": "pw-1", "community": "public-2"})
+    _use_keys(new, old)
+    rotated = crypto.rotate_block(stored)
+    assert rotated["host"] == "h"
+    assert Fernet(new).decrypt(rotated["password"].encode()) == b"pw-1"
+    assert Fernet(new).decrypt(rotated["community"].encode()) == b"public-2"
+    assert crypto.rotate_block(None) is None
+
+
+def test_rotate_block_without_a_matching_key_is_a_crypto_error():
+    _use_keys(Fernet.generate_key())
+    stored = crypto.encrypt_block({"password": "pw"})
+    _use_keys(Fernet.generate_key())
+    with pytest.raises(exception.CryptoError) as info:
+        crypto.rotate_block(stored)
+    assert stored["password"] not in str(info.value)
+
+
+def _register_with_key(key: bytes, n: int) -> list[str]:
+    from delfin_like import driver_manager as dm
+    from delfin_like.db import api as db_api
+    from tests import db_helpers
+
+    _use_keys(key)
+    ids = []
+    for i in range(n):
+        body = db_helpers.registration_body(port=9000 + i, serial_number=f"rot-{i}")
+        body["snmp"] = {"host": "127.0.0.1", "port": 161 + i, "community": f"community-{i}"}
+        storage = dm.probe(dm.access_info_from_request(body))
+        access = {"vendor": body["vendor"], "model": body["model"], "extra_attributes": body["extra_attributes"],
+                  "rest": crypto.encrypt_block(body["rest"]), "snmp": crypto.encrypt_block(body["snmp"])}
+        storage, _ = db_api.storage_register(storage, access, [("rest", "127.0.0.1", 9000 + i)])
+        ids.append(storage["id"])
+    return ids
+
+
+def test_rotate_keys_through_the_database(sqlite_db):
+    """Encrypted with A; keys [B, A]; rotate; then B alone decrypts every stored secret."""
+    from delfin_like.db import api as db_api
+
+    key_a, key_b = Fernet.generate_key(), Fernet.generate_key()
+    ids = _register_with_key(key_a, 3)
+    _use_keys(key_b, key_a)
+    assert db_api.access_info_rewrite_all(crypto.rotate_block) == 3
+
+    _use_keys(key_b)
+    for i, storage_id in enumerate(ids):
+        stored = db_api.access_info_get(storage_id)
+        assert crypto.decrypt_block(stored["rest"])["password"] == "s3cret-Pa55word!"
+        assert crypto.decrypt_block(stored["snmp"])["community"] == f"community-{i}"
+    _use_keys(key_a)
+    with pytest.raises(exception.CryptoError):
+        crypto.decrypt_block(db_api.access_info_get(ids[0])["rest"])
+
+
+def test_rotate_keys_without_the_old_key_changes_nothing(sqlite_db):
+    from delfin_like.db import api as db_api
+
+    key_a = Fernet.generate_key()
+    ids = _register_with_key(key_a, 2)
+    before = [db_api.access_info_get(i) for i in ids]
+    _use_keys(Fernet.generate_key())  # A forgotten: nothing decrypts
+    with pytest.raises(exception.CryptoError):
+        db_api.access_info_rewrite_all(crypto.rotate_block)
+    assert [db_api.access_info_get(i) for i in ids] == before

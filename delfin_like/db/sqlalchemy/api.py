@@ -39,7 +39,7 @@ access_infos = models.AccessInfo.__table__
 endpoints_t = models.StorageEndpoint.__table__
 tasks = models.Task.__table__
 
-_STORAGE_HIDDEN = {"fingerprint", "deleting", "last_sync_task_id"}
+_STORAGE_HIDDEN = {"fingerprint", "deleting", "last_sync_task_id", "capabilities", "synced_at"}
 STORAGE_COLUMNS = [c for c in storages.c if c.name not in _STORAGE_HIDDEN]
 STORAGE_FILTERS = ("name", "vendor", "model", "serial_number", "status", "firmware_version", "location")
 STORAGE_SORTS = ("id", "name", "vendor", "model", "serial_number", "status", "created_at",
@@ -147,7 +147,8 @@ def _check_duplicates(conn, serial_number: str, endpoints) -> None:
 
 
 @translate_errors
-def storage_register(storage, access_info: dict, endpoints, priority: str = Lane.NORMAL):
+def storage_register(storage, access_info: dict, endpoints, priority: str = Lane.NORMAL,
+                     capabilities: dict | None = None):
     """Insert a storage, its access info and endpoints and a PENDING sync task, atomically.
 
     :param storage: the sdk Storage the registration probe returned.
@@ -160,7 +161,8 @@ def storage_register(storage, access_info: dict, endpoints, priority: str = Lane
     storage_id = new_id()
     task = _task_values(TaskType.SYNC, storage_id, priority, now)
     values = _storage_values(storage)
-    values.update(id=storage_id, created_at=now, updated_at=now, deleting=False, last_sync_task_id=task["id"])
+    values.update(id=storage_id, created_at=now, updated_at=now, deleting=False, last_sync_task_id=task["id"],
+                  capabilities=dumps(capabilities))
     try:
         with write() as conn:
             _check_duplicates(conn, storage.serial_number, endpoints)
@@ -187,6 +189,23 @@ def storage_register(storage, access_info: dict, endpoints, priority: str = Lane
         LOG.info("Registration refused by a unique constraint: %s", str(e.orig).splitlines()[0])
         raise exception.StorageAlreadyExists("serial number or host and port")
     return storage_get(storage_id), task_get(task["id"])
+
+
+@translate_errors
+def storage_capabilities_get(storage_id: str) -> dict:
+    """``{"storage_id", "capabilities": dict | None, "synced_at"}``; StorageNotFound if absent."""
+    with read() as conn:
+        row = conn.execute(
+            sa.select(storages.c.capabilities, storages.c.synced_at, storages.c.updated_at)
+            .where(storages.c.id == storage_id)
+        ).first()
+    if row is None:
+        raise exception.StorageNotFound(storage_id)
+    return {
+        "storage_id": storage_id,
+        "capabilities": json.loads(row.capabilities) if row.capabilities else None,
+        "updated_at": row.synced_at or row.updated_at,
+    }
 
 
 @translate_errors
@@ -259,18 +278,83 @@ def storage_unregister(storage_id: str) -> None:
         conn.execute(storages.delete().where(storages.c.id == storage_id))  # cascades to its rows
 
 
-@translate_errors
-def access_info_get(storage_id: str) -> dict:
-    with read() as conn:
-        row = conn.execute(sa.select(access_infos).where(access_infos.c.storage_id == storage_id)).first()
-    if row is None:
-        raise exception.StorageNotFound(storage_id)
-    out = {"storage_id": row.storage_id, "vendor": row.vendor, "model": row.model}
+ACCESS_INFO_FILTERS = ("storage_id", "vendor", "model")
+ACCESS_INFO_SORTS = ("storage_id", "vendor", "model", "created_at")
+
+
+def _access_info_dict(row) -> dict:
+    out = {"storage_id": row.storage_id, "vendor": row.vendor, "model": row.model,
+           "created_at": row.created_at, "updated_at": row.updated_at}
     for key in ("rest", "ssh", "snmp", "extra_attributes"):
         value = getattr(row, key)
         out[key] = json.loads(value) if value else None
     out["extra_attributes"] = out["extra_attributes"] or {}
     return out
+
+
+@translate_errors
+def access_info_get(storage_id: str) -> dict:
+    """The stored access info (secrets as Fernet tokens); StorageNotFound if absent."""
+    with read() as conn:
+        row = conn.execute(sa.select(access_infos).where(access_infos.c.storage_id == storage_id)).first()
+    if row is None:
+        raise exception.StorageNotFound(storage_id)
+    return _access_info_dict(row)
+
+
+@translate_errors
+def access_info_list(filters=None, limit=None, offset=None, marker=None, sort=None) -> list[dict]:
+    """Stored access infos (secrets as tokens); ``marker`` is a storage id."""
+    with read() as conn:
+        marker_row = None
+        if marker is not None:
+            marker_row = conn.execute(sa.select(access_infos).where(access_infos.c.storage_id == marker)).first()
+            if marker_row is None:
+                raise exception.InvalidInput(f"marker {marker} does not exist")
+            marker_row = marker_row._mapping
+        stmt = query.build_list(
+            access_infos, [access_infos], filter_keys=ACCESS_INFO_FILTERS, sort_keys=ACCESS_INFO_SORTS,
+            default_sort=[("created_at", "asc")], filters=filters, limit=limit, offset=offset,
+            marker_values=marker_row, sort=sort, unique_key="storage_id",
+        )
+        return [_access_info_dict(r) for r in conn.execute(stmt)]
+
+
+@translate_errors
+def access_info_replace(storage_id: str, access_info: dict, endpoints) -> dict:
+    """Replace a storage's access blocks, extra attributes and endpoints in one transaction.
+
+    :param access_info: ``rest``/``ssh``/``snmp`` (secrets encrypted) and ``extra_attributes``.
+    :param endpoints: ``[(protocol, host, port)]``, unique across storages.
+    :raises StorageNotFound, StorageBeingDeleted, StorageAlreadyExists:
+    """
+    now = utcnow()
+    try:
+        with write() as conn:
+            if _lock_storage_row(conn, storage_id).deleting:
+                raise exception.StorageBeingDeleted(storage_id)
+            conn.execute(endpoints_t.delete().where(endpoints_t.c.storage_id == storage_id))
+            for _, host, port in endpoints:
+                taken = conn.execute(
+                    sa.select(endpoints_t.c.storage_id).where(endpoints_t.c.host == host, endpoints_t.c.port == port)
+                ).first()
+                if taken:
+                    raise exception.StorageAlreadyExists("host and port")
+            if endpoints:
+                conn.execute(endpoints_t.insert(), [
+                    {"storage_id": storage_id, "protocol": p, "host": h, "port": int(port)} for p, h, port in endpoints
+                ])
+            conn.execute(access_infos.update().where(access_infos.c.storage_id == storage_id).values(
+                rest=dumps(access_info.get("rest")),
+                ssh=dumps(access_info.get("ssh")),
+                snmp=dumps(access_info.get("snmp")),
+                extra_attributes=dumps(access_info.get("extra_attributes") or {}),
+                updated_at=now,
+            ))
+    except exc.IntegrityError as e:
+        LOG.info("Access info change refused by a unique constraint: %s", str(e.orig).splitlines()[0])
+        raise exception.StorageAlreadyExists("host and port")
+    return access_info_get(storage_id)
 
 
 @translate_errors
@@ -285,6 +369,29 @@ def access_info_update(storage_id: str, extra_attributes: dict) -> dict:
     if not changed:
         raise exception.StorageNotFound(storage_id)
     return access_info_get(storage_id)
+
+
+@translate_errors
+def access_info_rewrite_all(transform) -> int:
+    """Rewrite every stored access block with ``transform(block) -> block`` in one
+    transaction (key rotation: decrypt with any key, encrypt with the first).
+
+    :returns: the number of storages rewritten. If ``transform`` raises, nothing changes.
+    """
+    count = 0
+    with write() as conn:
+        rows = conn.execute(sa.select(access_infos).with_for_update()).all()
+        for row in rows:
+            values = {}
+            for key in ("rest", "ssh", "snmp"):
+                block = getattr(row, key)
+                if block:
+                    values[key] = dumps(transform(json.loads(block)))
+            if values:
+                conn.execute(access_infos.update().where(access_infos.c.storage_id == row.storage_id)
+                             .values(**values, updated_at=utcnow()))
+                count += 1
+    return count
 
 
 # ---------------------------------------------------------------- tasks

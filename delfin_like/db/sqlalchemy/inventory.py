@@ -18,7 +18,7 @@ from delfin_like.common.constants import TaskStatus
 from delfin_like.conf import CONF
 from delfin_like.db.sqlalchemy import bulk, models, query
 from delfin_like.db.sqlalchemy.engine import read, translate_errors, write
-from delfin_like.db.sqlalchemy.utils import finish_values, new_ids, utcnow
+from delfin_like.db.sqlalchemy.utils import dumps, finish_values, new_ids, utcnow
 from delfin_like.sdk import models as sdk_models
 
 LOG = logging.getLogger(__name__)
@@ -29,10 +29,16 @@ tasks = models.Task.__table__
 RESOURCE_TABLES: dict[str, sa.Table] = {
     "storage_pools": models.StoragePool.__table__,
     "volumes": models.Volume.__table__,
+    "controllers": models.Controller.__table__,
+    "ports": models.Port.__table__,
+    "disks": models.Disk.__table__,
 }
 NOT_FOUND = {
     "storage_pools": exception.StoragePoolNotFound,
     "volumes": exception.VolumeNotFound,
+    "controllers": exception.ControllerNotFound,
+    "ports": exception.PortNotFound,
+    "disks": exception.DiskNotFound,
 }
 _HIDDEN = {"fingerprint"}
 _NON_FILTERABLE = {"created_at", "updated_at", "fingerprint", "description"}
@@ -114,11 +120,13 @@ def _apply_change_set(conn, storage_id: str, changes: diff.ChangeSet, now) -> in
 
 
 @translate_errors
-def sync_apply(storage_id: str, task_id: str, owner: str | None, storage, change_sets) -> dict:
+def sync_apply(storage_id: str, task_id: str, owner: str | None, storage, change_sets,
+               capabilities: dict | None = None) -> dict:
     """Write a sync's changes and complete its task, all in one transaction.
 
     :param storage: the sdk Storage from the driver; its row is updated only if it changed.
     :param change_sets: ``diff.ChangeSet`` per resource type.
+    :param capabilities: what the driver can collect; stored when it changed.
     :returns: the task result: counts per resource type and ``rows_written``.
     :raises SyncAborted: the storage is gone or being deleted, or the task is no longer
         RUNNING for ``owner`` (cancelled, or its lease was lost); nothing is written.
@@ -128,7 +136,7 @@ def sync_apply(storage_id: str, task_id: str, owner: str | None, storage, change
     rows_written = 0
     with write() as conn:
         row = conn.execute(
-            sa.select(storages.c.deleting, storages.c.fingerprint)
+            sa.select(storages.c.deleting, storages.c.fingerprint, storages.c.capabilities)
             .where(storages.c.id == storage_id)
             .with_for_update()
         ).first()
@@ -142,6 +150,8 @@ def sync_apply(storage_id: str, task_id: str, owner: str | None, storage, change
                 fingerprint=storage_fp, updated_at=now,
             )
             rows_written += 1
+        if capabilities is not None and dumps(capabilities) != row.capabilities:
+            values["capabilities"] = dumps(capabilities)
         conn.execute(storages.update().where(storages.c.id == storage_id).values(**values))
         result["storage"] = {"updated": int(storage_fp != row.fingerprint)}
 

@@ -73,6 +73,8 @@ class Storage(Base, TimestampMixin):
     synced_at: Mapped[datetime.datetime | None] = mapped_column(Timestamp, nullable=True)
     # the newest sync task; its status is the storage's sync_status
     last_sync_task_id: Mapped[str | None] = mapped_column(ID)
+    # what the driver said it can collect (JSON), refreshed by every sync
+    capabilities: Mapped[str | None] = mapped_column(Text)
 
 
 class AccessInfo(Base, TimestampMixin):
@@ -149,6 +151,72 @@ class Volume(Base, TimestampMixin):
     compressed: Mapped[bool | None] = mapped_column(Boolean)
     deduplicated: Mapped[bool | None] = mapped_column(Boolean)
     description: Mapped[str | None] = mapped_column(String(1024))
+    fingerprint: Mapped[str] = mapped_column(FINGERPRINT, nullable=False)
+
+
+class Controller(Base, TimestampMixin):
+    __tablename__ = "controllers"
+    __table_args__ = (UniqueConstraint("storage_id", "native_controller_id"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    storage_id: Mapped[str] = mapped_column(ID, ForeignKey("storages.id", ondelete="CASCADE"), nullable=False)
+    native_controller_id: Mapped[str] = mapped_column(NAME, nullable=False)
+    name: Mapped[str] = mapped_column(NAME, nullable=False)
+    status: Mapped[str] = mapped_column(String(32), nullable=False)
+    location: Mapped[str | None] = mapped_column(NAME)
+    soft_version: Mapped[str | None] = mapped_column(NAME)
+    cpu_info: Mapped[str | None] = mapped_column(NAME)
+    cpu_count: Mapped[int | None] = mapped_column(Integer)
+    memory_size: Mapped[int | None] = mapped_column(Bytes)
+    mgmt_ip: Mapped[str | None] = mapped_column(String(64))
+    fingerprint: Mapped[str] = mapped_column(FINGERPRINT, nullable=False)
+
+
+class Port(Base, TimestampMixin):
+    __tablename__ = "ports"
+    __table_args__ = (UniqueConstraint("storage_id", "native_port_id"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    storage_id: Mapped[str] = mapped_column(ID, ForeignKey("storages.id", ondelete="CASCADE"), nullable=False)
+    native_port_id: Mapped[str] = mapped_column(NAME, nullable=False)
+    name: Mapped[str] = mapped_column(NAME, nullable=False)
+    type: Mapped[str] = mapped_column(String(16), nullable=False)
+    logical_type: Mapped[str | None] = mapped_column(String(16))
+    connection_status: Mapped[str] = mapped_column(String(32), nullable=False)
+    health_status: Mapped[str] = mapped_column(String(32), nullable=False)
+    location: Mapped[str | None] = mapped_column(NAME)
+    speed: Mapped[int | None] = mapped_column(Bytes)
+    max_speed: Mapped[int | None] = mapped_column(Bytes)
+    native_parent_id: Mapped[str | None] = mapped_column(NAME)
+    wwn: Mapped[str | None] = mapped_column(NAME)
+    mac_address: Mapped[str | None] = mapped_column(String(64))
+    ipv4: Mapped[str | None] = mapped_column(String(64))
+    ipv4_mask: Mapped[str | None] = mapped_column(String(64))
+    ipv6: Mapped[str | None] = mapped_column(String(64))
+    ipv6_mask: Mapped[str | None] = mapped_column(String(64))
+    fingerprint: Mapped[str] = mapped_column(FINGERPRINT, nullable=False)
+
+
+class Disk(Base, TimestampMixin):
+    __tablename__ = "disks"
+    __table_args__ = (UniqueConstraint("storage_id", "native_disk_id"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    storage_id: Mapped[str] = mapped_column(ID, ForeignKey("storages.id", ondelete="CASCADE"), nullable=False)
+    native_disk_id: Mapped[str] = mapped_column(NAME, nullable=False)
+    name: Mapped[str] = mapped_column(NAME, nullable=False)
+    status: Mapped[str] = mapped_column(String(32), nullable=False)
+    physical_type: Mapped[str] = mapped_column(String(16), nullable=False)
+    logical_type: Mapped[str] = mapped_column(String(16), nullable=False)
+    capacity: Mapped[int] = mapped_column(Bytes, nullable=False, default=0)
+    location: Mapped[str | None] = mapped_column(NAME)
+    firmware: Mapped[str | None] = mapped_column(NAME)
+    manufacturer: Mapped[str | None] = mapped_column(NAME)
+    model: Mapped[str | None] = mapped_column(NAME)
+    serial_number: Mapped[str | None] = mapped_column(NAME)
+    speed: Mapped[int | None] = mapped_column(Integer)
+    health_score: Mapped[int | None] = mapped_column(Integer)
+    native_disk_group_id: Mapped[str | None] = mapped_column(NAME)
     fingerprint: Mapped[str] = mapped_column(FINGERPRINT, nullable=False)
 
 

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from delfin_like.common import exception
 
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 _TRUE = ("true", "1", "yes")
 _FALSE = ("false", "0", "no")
 
@@ -34,12 +35,19 @@ def _coerce(column: sa.Column, key: str, value):
         raise exception.InvalidInput(f"filter {key} must be true or false")
     if python_type is int:
         try:
-            return int(value)
+            number = int(value)
         except (TypeError, ValueError):
             raise exception.InvalidInput(f"filter {key} must be an integer")
+        if not _INT64_MIN <= number <= _INT64_MAX:
+            # no column holds it, and drivers would overflow binding it
+            raise exception.InvalidInput(f"filter {key} is out of range")
+        return number
     if python_type is datetime.datetime:
         raise exception.InvalidInput(f"cannot filter on {key}")
-    return str(value)
+    value = str(value)
+    if "\x00" in value:
+        raise exception.InvalidInput(f"filter {key} must not contain NUL characters")
+    return value
 
 
 def parse_sort(sort) -> list[tuple[str, str]]:
@@ -76,10 +84,12 @@ def build_list(
     offset: int | None,
     marker_values: dict | None,
     sort,
+    unique_key: str = "id",
 ) -> sa.Select:
     """A SELECT of ``columns`` from ``table`` honouring the list parameters.
 
     :param marker_values: the marker row (a mapping of column values), if any.
+    :param unique_key: a unique column, appended to the sort so the order is total.
     :raises InvalidInput: for an unknown filter or sort key or a bad value.
     """
     stmt = sa.select(*columns)
@@ -94,8 +104,8 @@ def build_list(
     for key, _ in keys:
         if key not in sort_keys:
             raise exception.InvalidInput(f"unknown sort key {key!r}; known: {', '.join(sorted(sort_keys))}")
-    if "id" not in [k for k, _ in keys]:
-        keys.append(("id", "asc"))  # unique tie-breaker
+    if unique_key not in [k for k, _ in keys]:
+        keys.append((unique_key, "asc"))  # unique tie-breaker
 
     if marker_values is not None:
         stmt = stmt.where(_after_marker(table, keys, marker_values))

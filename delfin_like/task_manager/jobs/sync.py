@@ -22,6 +22,9 @@ LOG = logging.getLogger(__name__)
 LISTERS = {
     "storage_pools": "list_storage_pools",
     "volumes": "list_volumes",
+    "controllers": "list_controllers",
+    "ports": "list_ports",
+    "disks": "list_disks",
 }
 
 
@@ -43,15 +46,21 @@ def _aborted(task: dict, owner: str, error: exception.SyncAborted) -> None:
         LOG.warning("Sync task %s: %s; nothing written", task["id"], error.msg)
 
 
-def _changes(driver, resource_type: str, storage_id: str) -> diff.ChangeSet:
-    """Diff one resource type of the driver against the stored fingerprints."""
-    stored = db_api.resource_fingerprints(storage_id, resource_type)
+def _changes(driver, resource_type: str, storage_id: str) -> diff.ChangeSet | None:
+    """Diff one resource type of the driver against the stored fingerprints.
+
+    :returns: the change set, or None if the driver cannot list that type (stored rows stay).
+    """
     lister = getattr(driver, LISTERS[resource_type])
 
     def compute():
+        snapshot = lister()
+        if snapshot is None:
+            return None
+        stored = db_api.resource_fingerprints(storage_id, resource_type)
         try:
             # iterating the driver's generator happens here, inside the choke point
-            return diff.compute_changes(resource_type, stored, lister())
+            return diff.compute_changes(resource_type, stored, snapshot)
         except diff.DuplicateNativeId as e:
             raise exception.StorageBackendError(str(e)) from e
 
@@ -61,7 +70,9 @@ def _changes(driver, resource_type: str, storage_id: str) -> diff.ChangeSet:
 def _summary(result: dict) -> str:
     parts = []
     for resource_type in constants.RESOURCE_TYPES:
-        c = result.get(resource_type) or {}
+        if resource_type not in result:
+            continue  # the driver cannot list it
+        c = result[resource_type]
         parts.append(f"{resource_type} +{c.get('added', 0)} ~{c.get('updated', 0)} "
                      f"-{c.get('deleted', 0)} ={c.get('unchanged', 0)}")
     return f"{'; '.join(parts)}; {result.get('rows_written', 0)} rows written"
@@ -95,6 +106,8 @@ def run(task: dict, owner: str) -> dict | None:
             sdk_storage = driver_manager.call_with_deadline(
                 driver.get_storage, CONF.storage_driver.timeout, what="get_storage")
             change_sets = [_changes(driver, rt, storage_id) for rt in constants.RESOURCE_TYPES]
+            change_sets = [c for c in change_sets if c is not None]
+            capabilities = driver_manager.call(driver.get_capabilities, what="get_capabilities")
         finally:
             try:
                 driver.close()
@@ -102,7 +115,8 @@ def run(task: dict, owner: str) -> dict | None:
                 LOG.warning("Driver close failed for storage %s", storage_id, exc_info=True)
 
         try:
-            result = db_api.sync_apply(storage_id, task["id"], owner, sdk_storage, change_sets)
+            result = db_api.sync_apply(storage_id, task["id"], owner, sdk_storage, change_sets,
+                                       capabilities=capabilities)
         except exception.SyncAborted as e:
             _aborted(task, owner, e)
             return None

@@ -5,6 +5,9 @@ can predict exactly what lands in the database:
 
 ``pools`` (default 4), ``volumes`` (default 20), ``seed`` (default 0)
     Size and flavour of the array. Volume ``i`` lives in pool ``i % pools``.
+``controllers`` (default 2), ``ports_per_controller`` (default 4), ``disks`` (default 8)
+    The hardware: port ``j`` of controller ``c`` is ``port-c-j`` (FC on even ``j``,
+    iSCSI on odd); disk ``d`` belongs to disk group ``pool-(d % pools)``.
 ``churn`` (percent, default 0) and ``generation``
     At generation ``g`` the array differs from generation ``g-1`` by
     ``k = min(round(volumes * churn / 100), volumes // 2)`` volumes deleted, ``k``
@@ -54,6 +57,9 @@ class FakeStorageDriver(driver.StorageDriver):
         super().__init__(access_info)
         attrs = access_info.extra_attributes or {}
         self.pools = _int(attrs, "pools", 4, minimum=1)
+        self.controllers = _int(attrs, "controllers", 2)
+        self.ports_per_controller = _int(attrs, "ports_per_controller", 4)
+        self.disks = _int(attrs, "disks", 8)
         self.volumes = _int(attrs, "volumes", 20)
         self.seed = _int(attrs, "seed", 0)
         churn = attrs.get("churn", 0)
@@ -127,6 +133,64 @@ class FakeStorageDriver(driver.StorageDriver):
                 free_capacity=total - used,
                 subscribed_capacity=used,
                 description=f"Fake pool {i}",
+            )
+
+    def list_controllers(self):
+        self._maybe_fail(listing=True)
+        for c in range(self.controllers):
+            yield models.Controller(
+                native_controller_id=f"ctrl-{c}",
+                name=f"controller_{self.seed}_{c}",
+                status=models.ControllerStatus.NORMAL,
+                location=f"enclosure-0 slot {c}",
+                soft_version="1.0.0",
+                cpu_info="fake x86-64 8 cores",
+                cpu_count=8,
+                memory_size=64 * GiB,
+                mgmt_ip=f"127.0.1.{c + 1}",
+            )
+
+    def list_ports(self):
+        self._maybe_fail(listing=True)
+        for c in range(self.controllers):
+            for j in range(self.ports_per_controller):
+                fc = j % 2 == 0
+                yield models.Port(
+                    native_port_id=f"port-{c}-{j}",
+                    name=f"{'FC' if fc else 'ETH'}{c}{j}",
+                    type=models.PortType.FC if fc else models.PortType.ISCSI,
+                    logical_type=models.PortLogicalType.FRONTEND,
+                    connection_status=models.PortConnectionStatus.CONNECTED,
+                    health_status=models.PortHealthStatus.NORMAL,
+                    location=f"ctrl-{c} port {j}",
+                    speed=(16 if fc else 25) * 10**9,
+                    max_speed=(32 if fc else 25) * 10**9,
+                    native_parent_id=f"ctrl-{c}",
+                    wwn=f"50000{self.seed:06x}{c:02x}{j:03x}" if fc else None,
+                    mac_address=None if fc else f"02:00:{self.seed % 256:02x}:00:{c:02x}:{j:02x}",
+                    ipv4=None if fc else f"127.0.{c + 2}.{j + 1}",
+                    ipv4_mask=None if fc else "255.255.255.0",
+                )
+
+    def list_disks(self):
+        self._maybe_fail(listing=True)
+        for d in range(self.disks):
+            ssd = d % 4 == 0
+            yield models.Disk(
+                native_disk_id=f"disk-{d}",
+                name=f"disk_{self.seed}_{d}",
+                status=models.DiskStatus.NORMAL,
+                physical_type=models.DiskPhysicalType.SSD if ssd else models.DiskPhysicalType.SAS,
+                logical_type=models.DiskLogicalType.MEMBER,
+                capacity=(4 if ssd else 8) * 1024 * GiB,
+                location=f"enclosure-0 bay {d}",
+                firmware="F100",
+                manufacturer="FakeDisk",
+                model="FD-SSD" if ssd else "FD-SAS",
+                serial_number=f"FD{self.seed:04d}{d:06d}",
+                speed=None if ssd else 10000,
+                health_score=100,
+                native_disk_group_id=f"pool-{d % self.pools}",
             )
 
     def _next_generation(self) -> int:

@@ -72,3 +72,20 @@ def test_database_down_is_503(fernet_key, rpcapi):
         assert rpcapi.cast_tasks == []
     finally:
         db_api.dispose()
+
+
+@pytest.mark.parametrize("path", [
+    "/v1/storages/%00",
+    "/v1/volumes?name=a%00b",
+    "/v1/storages?marker=%00",
+    "/v1/disks/x%00y",
+])
+def test_nul_characters_are_400_not_a_postgresql_error(api, path):
+    assert api.get(path, status=400).json["error_code"] == "InvalidInput"
+
+
+def test_nul_in_a_body_string_is_400_and_writes_nothing(api):
+    body = {"vendor": "fake_storage", "model": "fake_driver",
+            "rest": {"host": "10.0.0.1\u0000", "port": 8443, "username": "u", "password": "p"}}
+    assert api.post_json("/v1/storages", body, status=400).json["error_code"] == "InvalidInput"
+    assert api.get("/v1/storages").json == {"storages": []}

@@ -95,7 +95,7 @@ def test_remove_deletes_storage_and_every_row(any_db):
     assert db_api.storage_mark_deleting(storage["id"])["id"] == remove["id"]  # idempotent
     assert db_api.storage_get(storage["id"])["sync_status"] == SyncStatus.DELETING
     counts = db_api.storage_remove(storage["id"])
-    assert counts == {"storage_pools": 2, "volumes": 30, "storages": 1}
+    assert counts == {"storage_pools": 2, "volumes": 30, "controllers": 2, "ports": 8, "disks": 8, "storages": 1}
     with pytest.raises(exception.StorageNotFound):
         db_api.storage_get(storage["id"])
     assert db_api.resource_list("volumes", {"storage_id": storage["id"]}) == []

@@ -71,3 +71,29 @@ def test_unique_native_ids_enforced_by_the_database(empty_db):
     assert ("serial_number",) in uniques["storages"]
     assert ("host", "port") in uniques["storage_endpoints"]
     # the unique index leads with storage_id, so it is the index by-storage queries use
+
+
+def test_rows_survive_the_upgrade_from_the_previous_revision(empty_db):
+    """A database holding data at 0001 upgrades to head with that data intact."""
+    migration.upgrade("0001", url=empty_db)
+    engine = db_engine.create_engine(empty_db)
+    now = "2026-01-01 00:00:00"
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text(
+                "INSERT INTO storages (id, name, vendor, model, serial_number, status, raw_capacity, total_capacity,"
+                " used_capacity, free_capacity, subscribed_capacity, fingerprint, deleting, created_at)"
+                " VALUES ('s1', 'a', 'v', 'm', 'SN1', 'normal', 1, 1, 0, 1, 0, 'f', :false, :now)"
+            ), {"false": False, "now": now})
+            conn.execute(sa.text(
+                "INSERT INTO volumes (id, storage_id, native_volume_id, name, status, type, total_capacity,"
+                " used_capacity, free_capacity, fingerprint, created_at)"
+                " VALUES ('v1', 's1', 'vol-1', 'v', 'available', 'thin', 1, 0, 1, 'f', :now)"
+            ), {"now": now})
+        migration.upgrade("head", url=empty_db)
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT serial_number, capabilities FROM storages")).all() == [("SN1", None)]
+            assert conn.execute(sa.text("SELECT native_volume_id FROM volumes")).scalars().all() == ["vol-1"]
+            assert conn.execute(sa.text("SELECT COUNT(*) FROM disks")).scalar() == 0
+    finally:
+        engine.dispose()

@@ -5,7 +5,7 @@ import threading
 import pytest
 
 from delfin_like import coordination
-from delfin_like.common import exception
+from delfin_like.common import constants, exception
 from delfin_like.common.constants import TaskStatus
 from delfin_like.conf import CONF
 from delfin_like.db import api as db_api
@@ -37,7 +37,8 @@ def _rows(resource_type, storage_id):
 def test_sync_resync_and_churn(manager):
     storage, task = fakes.register_fake_storage(pools=5, volumes=200, churn=1, seed=3)
     assert manager.run_task(None, task["id"]) == TaskStatus.COMPLETED
-    assert db_api.task_get(task["id"])["result"]["rows_written"] == 205 + 0  # storage row unchanged
+    # 5 pools + 200 volumes + the fake's 2 controllers, 8 ports, 8 disks; the storage row is unchanged
+    assert db_api.task_get(task["id"])["result"]["rows_written"] == 205 + 18
     again, _ = db_api.task_create_sync(storage["id"], "normal")
     assert manager.run_task(None, again["id"]) == TaskStatus.COMPLETED
     volumes = db_api.task_get(again["id"])["result"]["volumes"]
@@ -55,7 +56,8 @@ def test_sync_in_flight_does_not_resurrect_a_deleted_storage(manager):
     assert manager.run_task(None, remove_task["id"]) == TaskStatus.COMPLETED
     syncing.join(15)
     assert db_api.task_get(task["id"])["status"] == TaskStatus.CANCELLED
-    assert _rows("volumes", storage["id"]) == [] and _rows("storage_pools", storage["id"]) == []
+    for resource_type in constants.RESOURCE_TYPES:
+        assert _rows(resource_type, storage["id"]) == []
     with pytest.raises(exception.StorageNotFound):
         db_api.storage_get(storage["id"])
 

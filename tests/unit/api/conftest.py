@@ -81,16 +81,8 @@ def sync_now(storage_id: str) -> dict:
     Returns the task result. Lets list tests see pools and volumes the fake
     driver reports, without depending on the task manager's threads.
     """
-    from delfin_like import diff, driver_manager
     from delfin_like.db import api as db_api
+    from tests import db_helpers
 
     task_id = db_api.storage_get(storage_id)["last_sync_task_id"]
-    assert db_api.task_claim(task_id, "api-tests", 60) is not None
-    driver = driver_manager.load(driver_manager.access_info_from_stored(db_api.access_info_get(storage_id)))
-    change_sets = [
-        diff.compute_changes("storage_pools", db_api.resource_fingerprints(storage_id, "storage_pools"),
-                             driver.list_storage_pools()),
-        diff.compute_changes("volumes", db_api.resource_fingerprints(storage_id, "volumes"),
-                             driver.list_volumes()),
-    ]
-    return db_api.sync_apply(storage_id, task_id, "api-tests", driver.get_storage(), change_sets)
+    return db_helpers.sync(storage_id, task_id, owner="api-tests")

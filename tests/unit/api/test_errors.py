@@ -46,7 +46,8 @@ def test_version_documents(api):
 
 def test_health_probes(api):
     assert api.get("/healthz").json == {"status": "ok"}
-    assert api.get("/readyz").json == {"status": "ok"}
+    assert api.get("/readyz").json == {"status": "ok",
+                                       "checks": {"database": "ok", "message_bus": "ok", "locks": "ok"}}
 
 
 class ExplodingTaskAPI(RecordingTaskAPI):

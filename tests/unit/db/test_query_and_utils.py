@@ -29,3 +29,12 @@ def test_new_ids_are_ascending_rfc_version_7_uuids():
 def test_finish_values_clear_the_lease():
     values = utils.finish_values("COMPLETED", {"a": 1}, None, utils.utcnow())
     assert values["lease_expires_at"] is None and values["result"] == '{"a": 1}'
+
+
+def test_integer_filters_outside_64_bits_are_invalid_input():
+    import sqlalchemy as sa
+
+    column = sa.Column("total_capacity", sa.BigInteger)
+    assert query._coerce(column, "total_capacity", str(2**63 - 1)) == 2**63 - 1
+    with pytest.raises(exception.InvalidInput):
+        query._coerce(column, "total_capacity", str(2**63))

@@ -6,6 +6,7 @@ import sys
 
 import pytest
 
+from delfin_like.common import constants
 from delfin_like.sdk import models
 
 
@@ -34,7 +35,7 @@ def test_models_compare_by_value():
 def test_resource_models_name_their_native_id(resource_type, model):
     assert model.NATIVE_ID in models.field_names(model)
     assert models.field_names(model)[0] == model.NATIVE_ID
-    assert resource_type in ("storage_pools", "volumes")
+    assert resource_type in constants.RESOURCE_TYPES
 
 
 def test_field_names_in_declaration_order():

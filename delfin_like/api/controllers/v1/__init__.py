@@ -3,7 +3,8 @@
 import pecan
 
 from delfin_like.api import views
-from delfin_like.api.controllers.v1 import inventory, storages, tasks
+from delfin_like.api.controllers import openapi
+from delfin_like.api.controllers.v1 import access_infos, inventory, storages, tasks
 
 # the date of the last change to the v1 contract
 V1_UPDATED = "2024-01-01T00:00:00Z"
@@ -23,6 +24,9 @@ def version_document(host_url: str) -> dict:
 class V1Controller:
     storages = storages.StoragesController()
     volumes = inventory.InventoryController("volumes", views.volume)
+    controllers = inventory.InventoryController("controllers", views.controller)
+    ports = inventory.InventoryController("ports", views.port)
+    disks = inventory.InventoryController("disks", views.disk)
     tasks = tasks.TasksController()
 
     @pecan.expose(generic=True)
@@ -37,3 +41,7 @@ class V1Controller:
 
 # path segments with a hyphen cannot be attribute names
 pecan.route(V1Controller, "storage-pools", inventory.InventoryController("storage_pools", views.storage_pool))
+pecan.route(V1Controller, "access-infos", access_infos.AccessInfosController())
+pecan.route(V1Controller, "openapi.json", openapi.OpenAPIController())
+pecan.route(storages.StoragesController, "access-info", access_infos.StorageAccessInfoController())
+storages.StoragesController.capabilities = access_infos.StorageCapabilitiesController()

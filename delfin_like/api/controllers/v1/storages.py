@@ -99,9 +99,10 @@ class StoragesController(rest.RestController):
         body = validation.json_body(pecan.request)
         validation.validate(schema.register, body)
         access_info = driver_manager.access_info_from_request(body)
-        probed = driver_manager.probe(access_info)
+        probed, capabilities = driver_manager.probe_with_capabilities(access_info)
         storage, task = db_api.storage_register(
-            probed, access_info_to_store(body), endpoints_of(body), priority=Lane.NORMAL
+            probed, access_info_to_store(body), endpoints_of(body), priority=Lane.NORMAL,
+            capabilities=capabilities,
         )
         try:
             _cast(task)

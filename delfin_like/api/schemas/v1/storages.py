@@ -42,3 +42,19 @@ register = {
     "description": "one of the access blocks rest, ssh or snmp is required",
     "additionalProperties": False,
 }
+
+
+# PUT /v1/storages/{id}/access-info: blocks replace the stored ones (a block
+# without its password keeps the stored password); vendor and model are fixed.
+update_access_info = {
+    "$schema": "http://json-schema.org/draft-07/schema#",
+    "type": "object",
+    "properties": {
+        "rest": _block(["host", "port"]),
+        "ssh": _block(["host", "port"]),
+        "snmp": _block(["host", "port"]),
+        "extra_attributes": {"type": "object"},
+    },
+    "minProperties": 1,
+    "additionalProperties": False,
+}
