@@ -103,22 +103,13 @@ def storage_get(storage_id: str) -> dict:
 def storage_list(filters=None, limit=None, offset=None, marker=None, sort=None) -> list[dict]:
     joined, cols = _storage_select()
     with read() as conn:
-        marker_row = _marker_row(conn, storages, marker)
+        marker_row = query.marker_row(conn, storages, marker)
         stmt = query.build_list(
             storages, cols, filter_keys=STORAGE_FILTERS, sort_keys=STORAGE_SORTS,
             default_sort=[("created_at", "asc")], filters=filters, limit=limit, offset=offset,
             marker_values=marker_row, sort=sort,
         ).select_from(joined)
         return [_storage_dict(r) for r in conn.execute(stmt)]
-
-
-def _marker_row(conn, table: sa.Table, marker: str | None):
-    if marker is None:
-        return None
-    row = conn.execute(sa.select(table).where(table.c.id == marker)).first()
-    if row is None:
-        raise exception.InvalidInput(f"marker {marker} does not exist")
-    return row._mapping
 
 
 def _storage_values(storage) -> dict:
@@ -134,16 +125,21 @@ def _task_values(type_: str, storage_id: str | None, priority: str, now) -> dict
     }
 
 
-def _check_duplicates(conn, serial_number: str, endpoints) -> None:
-    found = conn.execute(sa.select(storages.c.id).where(storages.c.serial_number == serial_number)).first()
-    if found:
-        raise exception.StorageAlreadyExists("serial number")
+def _claim_endpoints(conn, storage_id: str, endpoints) -> None:
+    """Record ``[(protocol, host, port)]`` for the storage; StorageAlreadyExists if one is taken.
+
+    The check gives the precise message; the unique constraint still guards the race.
+    """
     for _, host, port in endpoints:
         found = conn.execute(
             sa.select(endpoints_t.c.storage_id).where(endpoints_t.c.host == host, endpoints_t.c.port == port)
         ).first()
         if found:
             raise exception.StorageAlreadyExists("host and port")
+    if endpoints:
+        conn.execute(endpoints_t.insert(), [
+            {"storage_id": storage_id, "protocol": p, "host": h, "port": int(port)} for p, h, port in endpoints
+        ])
 
 
 @translate_errors
@@ -165,8 +161,13 @@ def storage_register(storage, access_info: dict, endpoints, priority: str = Lane
                   capabilities=dumps(capabilities))
     try:
         with write() as conn:
-            _check_duplicates(conn, storage.serial_number, endpoints)
+            found = conn.execute(
+                sa.select(storages.c.id).where(storages.c.serial_number == storage.serial_number)
+            ).first()
+            if found:
+                raise exception.StorageAlreadyExists("serial number")
             conn.execute(storages.insert(), values)
+            _claim_endpoints(conn, storage_id, endpoints)
             conn.execute(access_infos.insert(), {
                 "storage_id": storage_id,
                 "vendor": access_info["vendor"],
@@ -178,11 +179,6 @@ def storage_register(storage, access_info: dict, endpoints, priority: str = Lane
                 "created_at": now,
                 "updated_at": now,
             })
-            if endpoints:
-                conn.execute(endpoints_t.insert(), [
-                    {"storage_id": storage_id, "protocol": p, "host": h, "port": int(port)}
-                    for p, h, port in endpoints
-                ])
             conn.execute(tasks.insert(), task)
     except exc.IntegrityError as e:
         # a concurrent registration won the race the checks above could not see
@@ -306,12 +302,7 @@ def access_info_get(storage_id: str) -> dict:
 def access_info_list(filters=None, limit=None, offset=None, marker=None, sort=None) -> list[dict]:
     """Stored access infos (secrets as tokens); ``marker`` is a storage id."""
     with read() as conn:
-        marker_row = None
-        if marker is not None:
-            marker_row = conn.execute(sa.select(access_infos).where(access_infos.c.storage_id == marker)).first()
-            if marker_row is None:
-                raise exception.InvalidInput(f"marker {marker} does not exist")
-            marker_row = marker_row._mapping
+        marker_row = query.marker_row(conn, access_infos, marker, key="storage_id")
         stmt = query.build_list(
             access_infos, [access_infos], filter_keys=ACCESS_INFO_FILTERS, sort_keys=ACCESS_INFO_SORTS,
             default_sort=[("created_at", "asc")], filters=filters, limit=limit, offset=offset,
@@ -334,16 +325,7 @@ def access_info_replace(storage_id: str, access_info: dict, endpoints) -> dict:
             if _lock_storage_row(conn, storage_id).deleting:
                 raise exception.StorageBeingDeleted(storage_id)
             conn.execute(endpoints_t.delete().where(endpoints_t.c.storage_id == storage_id))
-            for _, host, port in endpoints:
-                taken = conn.execute(
-                    sa.select(endpoints_t.c.storage_id).where(endpoints_t.c.host == host, endpoints_t.c.port == port)
-                ).first()
-                if taken:
-                    raise exception.StorageAlreadyExists("host and port")
-            if endpoints:
-                conn.execute(endpoints_t.insert(), [
-                    {"storage_id": storage_id, "protocol": p, "host": h, "port": int(port)} for p, h, port in endpoints
-                ])
+            _claim_endpoints(conn, storage_id, endpoints)
             conn.execute(access_infos.update().where(access_infos.c.storage_id == storage_id).values(
                 rest=dumps(access_info.get("rest")),
                 ssh=dumps(access_info.get("ssh")),
@@ -450,7 +432,7 @@ def task_get(task_id: str) -> dict:
 @translate_errors
 def task_list(filters=None, limit=None, offset=None, marker=None, sort=None) -> list[dict]:
     with read() as conn:
-        marker_row = _marker_row(conn, tasks, marker)
+        marker_row = query.marker_row(conn, tasks, marker)
         stmt = query.build_list(
             tasks, [tasks], filter_keys=TASK_FILTERS, sort_keys=TASK_SORTS,
             default_sort=[("created_at", "desc")], filters=filters, limit=limit, offset=offset,

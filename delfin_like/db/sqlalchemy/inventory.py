@@ -186,12 +186,7 @@ def resource_get(resource_type: str, resource_id: str) -> dict:
 def resource_list(resource_type: str, filters=None, limit=None, offset=None, marker=None, sort=None) -> list[dict]:
     table = _table(resource_type)
     with read() as conn:
-        marker_row = None
-        if marker is not None:
-            marker_row = conn.execute(sa.select(table).where(table.c.id == marker)).first()
-            if marker_row is None:
-                raise exception.InvalidInput(f"marker {marker} does not exist")
-            marker_row = marker_row._mapping
+        marker_row = query.marker_row(conn, table, marker)
         stmt = query.build_list(
             table, visible_columns(table), filter_keys=filter_keys(table), sort_keys=sort_keys(table),
             default_sort=[("created_at", "asc")], filters=filters, limit=limit, offset=offset,

@@ -127,3 +127,16 @@ def _after_marker(table: sa.Table, keys, marker) -> sa.ColumnElement:
         beyond = column > marker[key] if direction == "asc" else column < marker[key]
         clauses.append(sa.and_(*equal_prefix, beyond))
     return sa.or_(*clauses)
+
+
+def marker_row(conn: sa.Connection, table: sa.Table, marker: str | None, key: str = "id"):
+    """The column values of the marker row (``table.<key> == marker``), or None without a marker.
+
+    :raises InvalidInput: the marker names no row.
+    """
+    if marker is None:
+        return None
+    row = conn.execute(sa.select(table).where(table.c[key] == marker)).first()
+    if row is None:
+        raise exception.InvalidInput(f"marker {marker} does not exist")
+    return row._mapping
