@@ -1,0 +1,49 @@
+"""``task list`` and ``task show`` (the API has no cancel route yet)."""
+
+from delfin_like.cli import common, formatting
+
+TASK_COLUMNS = ("id", "type", "storage_id", "priority", "status", "attempts", "lease_owner", "lease_expires_at",
+                "created_at", "started_at", "finished_at", "updated_at", "result", "error")
+
+
+def task_row(task: dict, formatter: str) -> dict:
+    """The task with its result as readable lines for tables; unchanged for machine formats."""
+    if formatter in formatting.MACHINE_FORMATS:
+        return task
+    return {**task, "result": formatting.task_summary(task.get("result"))}
+
+
+class ShowTask(common.ShowOne):
+    """Show a task: status, attempts, lease, and its result counts or error."""
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        parser.add_argument("task_id", help="task id")
+        return parser
+
+    def take_action(self, parsed_args):
+        task = self.client.get(f"/v1/tasks/{parsed_args.task_id}")
+        return self.show(parsed_args, task_row(task, parsed_args.formatter), TASK_COLUMNS)
+
+
+class ListTasks(common.Lister):
+    """List tasks (newest first unless --sort says otherwise)."""
+
+    path, key = "/v1/tasks", "tasks"
+    columns = TASK_COLUMNS
+    default_columns = ("id", "type", "storage_id", "priority", "status", "attempts", "created_at", "finished_at",
+                       "error")
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        parser.add_argument("--storage", help="storage id")
+        parser.add_argument("--status", help="PENDING, RUNNING, COMPLETED, FAILED or CANCELLED")
+        parser.add_argument("--type", help="sync or remove")
+        return parser
+
+    def filters(self, parsed_args):
+        return {"storage_id": parsed_args.storage, "status": parsed_args.status, "type": parsed_args.type,
+                "sort": parsed_args.sort or "created_at:desc"}
+
+    def rows(self, parsed_args, rows):
+        return super().rows(parsed_args, [task_row(r, parsed_args.formatter) for r in rows])

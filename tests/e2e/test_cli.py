@@ -1,0 +1,206 @@
+"""The real ``delfin-like`` CLI as a subprocess against a real all-in-one server."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import bcrypt
+import pytest
+
+from tests.e2e.conftest import Client, Proc, free_port
+
+SECRET = "cli-stdin-pw-7731"
+
+
+def _cli_command() -> list[str]:
+    path = shutil.which("delfin-like")
+    return [path] if path else [sys.executable, "-m", "delfin_like.cli.shell"]
+
+
+class Cli:
+    """Runs the CLI with a clean environment (own HOME, so no user config file)."""
+
+    def __init__(self, home, url):
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith(("DELFIN", "OS_", "XDG_CONFIG"))}
+        self.env.update(HOME=str(home), DELFIN_LIKE_URL=url)
+        self.argvs: list[list[str]] = []
+
+    def popen(self, *args, env=None):
+        argv = [*_cli_command(), *args]
+        self.argvs.append(argv)
+        return subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, env={**self.env, **(env or {})})
+
+    def run(self, *args, stdin=None, env=None) -> subprocess.CompletedProcess:
+        p = self.popen(*args, env=env)
+        out, err = p.communicate(stdin, timeout=120)
+        return subprocess.CompletedProcess(args, p.returncode, out, err)
+
+    def json(self, *args):
+        r = self.run(*args, "-f", "json")
+        assert r.returncode == 0, r.stderr
+        return json.loads(r.stdout)
+
+
+def _start(tmp_path, extra_conf: str = "") -> tuple[Proc, str]:
+    port = free_port()
+    conf = tmp_path / "aio.conf"
+    conf.write_text(f"[DEFAULT]\nstate_path = {tmp_path / 'state'}\n[api]\nhost = 127.0.0.1\nport = {port}\n"
+                    + extra_conf)
+    aio = Proc("delfin-like-all-in-one", ["--config-file", str(conf)], tmp_path / "aio.log")
+    url = f"http://127.0.0.1:{port}"
+    Client(url).wait_ready(60)
+    return aio, url
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("cli")
+    aio, url = _start(tmp)
+    yield aio, url, Cli(tmp / "home", url)
+    aio.kill()
+
+
+REGISTER = ["storage", "register", "--vendor", "fake_storage", "--model", "fake_driver", "--rest-host",
+            "192.0.2.77", "--rest-port", "8443", "--rest-user", "admin", "--extra", "pools=2", "--extra",
+            "volumes=5", "--password-stdin", "--wait", "--no-progress"]
+
+
+@pytest.fixture(scope="module")
+def storage(server):
+    """A storage registered with the CLI: (storage json, the run that registered it, the CLI pid's cmdline)."""
+    _, _, cli = server
+    p = cli.popen(*REGISTER, "--extra", "delay=1", "-f", "json")
+    # while it runs (it waits for stdin first), the process arguments never hold the password
+    deadline, cmdline = time.monotonic() + 10, ""
+    while "register" not in cmdline and time.monotonic() < deadline:
+        with open(f"/proc/{p.pid}/cmdline", "rb") as f:
+            cmdline = f.read().decode()
+        time.sleep(0.05)
+    out, err = p.communicate(SECRET + "\n", timeout=120)
+    assert p.returncode == 0, err
+    return json.loads(out), (out, err), cmdline
+
+
+def test_register_with_password_on_stdin_waits_for_the_sync(server, storage):
+    aio, _, cli = server
+    body, (out, err), cmdline = storage
+    assert body["sync_status"] == "SYNCED" and body["vendor"] == "fake_storage"
+    assert isinstance(body["total_capacity"], int)
+    assert SECRET not in out + err
+    assert SECRET not in cmdline and "storage\0register" in cmdline
+    assert all(SECRET not in " ".join(argv) for argv in cli.argvs)
+    assert SECRET not in aio.log
+
+
+def test_volume_list_json_has_bytes_and_table_has_iec(server, storage):
+    _, _, cli = server
+    sid = storage[0]["id"]
+    volumes = cli.json("volume", "list", "--storage", sid)
+    assert len(volumes) == 5 and all(isinstance(v["total_capacity"], int) for v in volumes)
+    assert set(volumes[0]) >= {"native_volume_id", "wwn", "created_at"}  # every column in machine formats
+    r = cli.run("volume", "list", "--storage", sid, "--sort", "native_volume_id:asc")
+    assert r.returncode == 0, r.stderr
+    assert "| total_capacity |" in r.stdout and "GiB" in r.stdout
+    assert str(volumes[0]["total_capacity"]) not in r.stdout
+    raw = cli.run("volume", "list", "--storage", sid, "--no-human", "-c", "total_capacity", "-f", "value")
+    assert sorted(int(x) for x in raw.stdout.split()) == sorted(v["total_capacity"] for v in volumes)
+    first_pool = cli.json("pool", "list", "--storage", sid, "--sort", "name:asc")[0]
+    by_pool = cli.json("volume", "list", "--pool", first_pool["native_storage_pool_id"])
+    assert 0 < len(by_pool) < 5
+
+
+def test_storage_list_show_and_inventory_lists(server, storage):
+    _, _, cli = server
+    sid = storage[0]["id"]
+    r = cli.run("storage", "list")
+    assert r.returncode == 0 and sid in r.stdout and "TiB" in r.stdout and "| sync_status |" in r.stdout
+    assert [s["id"] for s in cli.json("storage", "list")] == [sid]
+    assert cli.json("storage", "show", sid)["serial_number"] == storage[0]["serial_number"]
+    assert len(cli.json("pool", "list", "--storage", sid)) == 2
+    assert len(cli.json("controller", "list", "--storage", sid)) == 2
+    assert len(cli.json("port", "list", "--storage", sid, "--limit", "3")) == 3
+    assert len(cli.json("disk", "list", "--storage", sid)) == 8
+    info = cli.json("storage", "access-info", "show", sid)
+    assert info["rest"] == {"host": "192.0.2.77", "port": 8443, "username": "admin"}
+    assert cli.json("capabilities", "show", sid)["storage_id"] == sid
+
+
+def test_sync_wait_and_tasks(server, storage):
+    _, _, cli = server
+    sid = storage[0]["id"]
+    task = cli.json("storage", "sync", sid, "--wait", "--no-progress")
+    assert task["status"] == "COMPLETED" and task["result"]["rows_written"] == 0
+    assert cli.json("task", "show", task["id"])["id"] == task["id"]
+    assert task["id"] in [t["id"] for t in cli.json("task", "list", "--storage", sid, "--type", "sync")]
+    r = cli.run("task", "show", task["id"])
+    assert r.returncode == 0 and "volumes +0 ~0 -0 =5" in r.stdout
+
+
+def test_access_info_set_keeps_the_password(server, storage):
+    aio, _, cli = server
+    sid = storage[0]["id"]
+    info = cli.json("storage", "access-info", "set", sid, "--extra", "volumes=6")
+    assert info["extra_attributes"]["volumes"] == 6 and info["rest"]["username"] == "admin"
+    assert cli.json("storage", "sync", sid, "--wait", "--no-progress")["status"] == "COMPLETED"
+    assert len(cli.json("volume", "list", "--storage", sid)) == 6
+    assert SECRET not in aio.log
+
+
+def test_wrong_id_is_one_line_error_exit_1(server):
+    _, _, cli = server
+    r = cli.run("storage", "show", "no-such-storage")
+    assert r.returncode == 1 and r.stdout == ""
+    assert r.stderr == "Error: StorageNotFound: Storage no-such-storage could not be found.\n"
+    r = cli.run("task", "show", "no-such-task", "-f", "json")
+    assert r.returncode == 1 and r.stderr.startswith("Error: TaskNotFound: ") and r.stderr.count("\n") == 1
+
+
+def test_failed_sync_exits_non_zero_with_the_error(server):
+    _, _, cli = server
+    r = cli.run(*REGISTER[:6], "--rest-host", "192.0.2.78", "--rest-port", "8443", "--rest-user",
+                "admin", "--extra", "sync_error=BackendError", "--password-stdin", "--wait", "--no-progress",
+                stdin="pw\n")
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert r.stderr.startswith("Error: task ") and "FAILED" in r.stderr and r.stderr.count("\n") == 1
+    failed = [s for s in cli.json("storage", "list") if s["sync_status"] == "FAILED"]
+    assert len(failed) == 1
+    task = cli.json("storage", "delete", failed[0]["id"], "--wait", "--no-progress")
+    assert task["type"] == "remove" and task["status"] == "COMPLETED"
+
+
+def test_connection_refused_names_the_url(tmp_path):
+    url = f"http://127.0.0.1:{free_port()}"
+    r = Cli(tmp_path, url).run("storage", "list")
+    assert r.returncode == 1
+    assert r.stderr == f"Error: cannot connect to {url}: connection refused\n"
+
+
+def test_http_basic_server(tmp_path):
+    users = tmp_path / "htpasswd"
+    users.write_text("operator:" + bcrypt.hashpw(b"api-pw-5150", bcrypt.gensalt(rounds=4)).decode() + "\n")
+    aio, url = _start(tmp_path, f"auth_strategy = http_basic\nhttp_basic_auth_user_file = {users}\n")
+    try:
+        cli = Cli(tmp_path / "home", url)
+        r = cli.run("storage", "list")
+        assert r.returncode == 1 and r.stderr.count("\n") == 1, r.stderr
+        assert r.stderr.startswith("Error: Unauthorized: ")
+        assert "--user/--password" in r.stderr and "DELFIN_LIKE_USER/DELFIN_LIKE_PASSWORD" in r.stderr
+        r = cli.run("--user", "operator", "--password", "api-pw-5150", "storage", "list", "-f", "json")
+        assert r.returncode == 0 and json.loads(r.stdout) == [], r.stderr
+        r = cli.run("storage", "list", "-f", "json",
+                    env={"DELFIN_LIKE_USER": "operator", "DELFIN_LIKE_PASSWORD": "api-pw-5150"})
+        assert r.returncode == 0, r.stderr
+        config = tmp_path / "home" / ".config" / "delfin-like" / "config"
+        config.parent.mkdir(parents=True)
+        config.write_text("[default]\nuser = operator\npassword = api-pw-5150\n")
+        config.chmod(0o644)
+        r = cli.run("storage", "list", "-f", "json")
+        assert r.returncode == 0 and "chmod 600" in r.stderr, r.stderr
+        config.chmod(0o600)
+        assert cli.run("storage", "list").stderr == ""
+    finally:
+        aio.kill()

@@ -1,0 +1,79 @@
+"""Argument parsing of the app and its commands (no HTTP: nothing here reaches take_action)."""
+
+import io
+
+import pytest
+
+from delfin_like.cli import access, errors, shell, storages
+
+
+def _app():
+    return shell.DelfinLikeApp(stdin=io.StringIO(), stdout=io.StringIO(), stderr=io.StringIO())
+
+
+def test_global_options():
+    app = _app()
+    opts, rest = app.parser.parse_known_args(["--url", "http://h:1", "--user", "u", "--insecure", "--timeout",
+                                              "5", "--no-human", "storage", "list"])
+    assert (opts.url, opts.user, opts.insecure, opts.timeout, opts.human) == ("http://h:1", "u", True, 5.0, False)
+    assert rest == ["storage", "list"]
+    assert app.parser.parse_known_args([])[0].human is None
+
+
+def test_every_command_is_registered():
+    names = {name for name, _ in _app().command_manager}
+    for name in ("storage register", "storage list", "storage show", "storage delete", "storage sync",
+                 "storage access-info show", "storage access-info set", "pool list", "volume list",
+                 "controller list", "port list", "disk list", "task list", "task show", "capabilities show"):
+        assert name in names
+
+
+def _register_parser():
+    return storages.RegisterStorage(_app(), None).get_parser("delfin-like storage register")
+
+
+def test_register_has_no_password_argument():
+    parser = _register_parser()
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--vendor", "v", "--model", "m", "--rest-password", "x"])
+    args = parser.parse_args(["--vendor", "v", "--model", "m", "--rest-host", "h", "--rest-port", "1",
+                              "--rest-user", "u", "--extra", "pools=2", "--password-stdin", "--wait"])
+    assert args.password_stdin and args.wait and not args.no_progress and args.extra == ["pools=2"]
+
+
+def test_blocks_default_ports_and_required_fields():
+    parser = _register_parser()
+    args = parser.parse_args(["--vendor", "v", "--model", "m", "--ssh-host", "h", "--ssh-user", "u",
+                              "--snmp-host", "s"])
+    assert access.blocks(args) == {"ssh": {"host": "h", "port": 22, "username": "u"},
+                                   "snmp": {"host": "s", "port": 161}}
+    args = parser.parse_args(["--vendor", "v", "--model", "m", "--rest-host", "h", "--rest-user", "u"])
+    with pytest.raises(errors.CliError, match="--rest-port"):
+        access.blocks(args)
+
+
+def test_blocks_merge_over_stored():
+    parser = _register_parser()
+    args = parser.parse_args(["--vendor", "v", "--model", "m", "--rest-port", "8444"])
+    stored = {"rest": {"host": "h", "port": 8443, "username": "u"}, "ssh": None}
+    assert access.blocks(args, stored) == {"rest": {"host": "h", "port": 8444, "username": "u"}}
+
+
+def test_secrets_from_stdin_lines():
+    parser = _register_parser()
+    args = parser.parse_args(["--vendor", "v", "--model", "m", "--password-stdin", "--snmp-community-stdin"])
+    body = {"rest": {}, "ssh": {}, "snmp": {}}
+    access.add_secrets(body, args, access.SecretReader(io.StringIO("pw one\ncommunity\n"), io.StringIO()), True)
+    assert body == {"rest": {"password": "pw one"}, "ssh": {"password": "pw one"}, "snmp": {"community": "community"}}
+
+
+def test_prompt_refuses_a_non_terminal():
+    parser = _register_parser()
+    args = parser.parse_args(["--vendor", "v", "--model", "m"])
+    with pytest.raises(errors.CliError, match="--password-stdin"):
+        access.add_secrets({"rest": {}}, args, access.SecretReader(io.StringIO(""), io.StringIO()), True)
+
+
+def test_extra_parsing_error():
+    with pytest.raises(errors.CliError, match="--extra"):
+        access.parse_extra(["novalue"])
