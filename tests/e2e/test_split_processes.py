@@ -162,7 +162,9 @@ def test_split_deployment(env, procs):
     # SIGTERM a task manager in the middle of a sync: it hands the task back, the other finishes it
     slow = {"vendor": "fake_storage", "model": "fake_driver",
             "rest": {"host": "192.0.2.200", "port": 8443, "username": "admin", "password": passwords["a"]},
-            "extra_attributes": {"pools": 1, "volumes": 5, "seed": 13, "delay": 4}}
+            # longer than the whole shutdown window (graceful_shutdown_timeout = 12 s), so the
+            # task is certainly still running when the stopping task manager hands it back
+            "extra_attributes": {"pools": 1, "volumes": 5, "seed": 13, "delay": 15}}
     r = api.post("/v1/storages", slow)
     assert r.status_code == 201, r.text
     task_id = r.json()["last_sync_task_id"]
