@@ -48,7 +48,7 @@ def test_sync_resync_and_churn(manager):
 
 
 def test_sync_in_flight_does_not_resurrect_a_deleted_storage(manager):
-    storage, task = fakes.register_fake_storage(pools=2, volumes=50, delay=1.0)
+    storage, task = fakes.register_fake_storage(pools=2, volumes=50, delay=3.0)
     syncing = threading.Thread(target=manager.run_task, args=(None, task["id"]))
     syncing.start()
     assert fakes.wait_for(lambda: db_api.task_get(task["id"])["status"] == TaskStatus.RUNNING, 10)
@@ -64,7 +64,7 @@ def test_sync_in_flight_does_not_resurrect_a_deleted_storage(manager):
 
 def test_two_managers_never_sync_one_storage_at_once(manager):
     CONF.set_override("lock_wait_timeout", 0.3, group="coordination")
-    storage, task = fakes.register_fake_storage(volumes=20, delay=1.0)
+    storage, task = fakes.register_fake_storage(volumes=20, delay=3.0)
     other = tm_manager.TaskManager(fakes.RecordingTaskAPI())
     other.start()
     try:

@@ -152,7 +152,7 @@ def test_sync_of_a_deleting_storage_is_cancelled(manager):
 
 
 def test_sync_in_flight_does_not_resurrect_a_deleted_storage(manager):
-    storage, task = fakes.register_fake_storage(pools=2, volumes=20, delay=1.0)
+    storage, task = fakes.register_fake_storage(pools=2, volumes=20, delay=3.0)
     syncing = threading.Thread(target=manager.run_task, args=(None, task["id"]))
     syncing.start()
     assert fakes.wait_for(lambda: db_api.task_get(task["id"])["status"] == TaskStatus.RUNNING, 5)
