@@ -1,4 +1,4 @@
-"""``task list`` and ``task show`` (the API has no cancel route yet)."""
+"""``task list``, ``task show`` and ``task cancel``."""
 
 from delfin_like.cli import common, formatting
 
@@ -23,6 +23,19 @@ class ShowTask(common.ShowOne):
 
     def take_action(self, parsed_args):
         task = self.client.get(f"/v1/tasks/{parsed_args.task_id}")
+        return self.show(parsed_args, task_row(task, parsed_args.formatter), TASK_COLUMNS)
+
+
+class CancelTask(common.ShowOne):
+    """Cancel a PENDING or RUNNING sync task (a running sync then writes nothing)."""
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        parser.add_argument("task_id", help="task id")
+        return parser
+
+    def take_action(self, parsed_args):
+        task = self.client.delete(f"/v1/tasks/{parsed_args.task_id}")
         return self.show(parsed_args, task_row(task, parsed_args.formatter), TASK_COLUMNS)
 
 

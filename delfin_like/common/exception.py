@@ -147,6 +147,10 @@ class StorageSerialMismatch(Conflict):
     _msg_fmt = "The back end at the new address is a different array (serial number %s, registered %s)."
 
 
+class TaskNotCancellable(Conflict):
+    _msg_fmt = "Task %s cannot be cancelled: %s."
+
+
 class StorageBeingDeleted(Conflict):
     _msg_fmt = "Storage %s is being deleted."
 

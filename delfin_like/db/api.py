@@ -36,6 +36,7 @@ task_list = _impl.task_list
 task_claim = _impl.task_claim
 task_renew_leases = _impl.task_renew_leases
 task_finish = _impl.task_finish
+task_cancel = _impl.task_cancel
 task_release = _impl.task_release
 tasks_to_redispatch = _impl.tasks_to_redispatch
 

@@ -159,6 +159,13 @@ def test_wrong_id_is_one_line_error_exit_1(server):
     assert r.returncode == 1 and r.stderr.startswith("Error: TaskNotFound: ") and r.stderr.count("\n") == 1
 
 
+def test_task_cancel_of_a_finished_task_is_refused(server, storage):
+    _, _, cli = server
+    finished = cli.json("task", "list", "--storage", storage[0]["id"], "--status", "COMPLETED")[0]
+    r = cli.run("task", "cancel", finished["id"])
+    assert r.returncode == 1 and r.stderr.startswith("Error: TaskNotCancellable: ")
+
+
 def test_failed_sync_exits_non_zero_with_the_error(server):
     _, _, cli = server
     r = cli.run(*REGISTER[:6], "--rest-host", "192.0.2.78", "--rest-port", "8443", "--rest-user",

@@ -493,6 +493,30 @@ def task_finish(task_id: str, status: str, result: dict | None = None, error: st
 
 
 @translate_errors
+def task_cancel(task_id: str) -> dict:
+    """Cancel a PENDING or RUNNING sync task; returns the task.
+
+    A PENDING task ends at once. A RUNNING one ends too: its worker finds the task
+    no longer its own when it comes to write, and writes nothing (sync_apply).
+    :raises TaskNotFound, TaskNotCancellable: finished already, or a remove task
+        (a half-cancelled removal would leave the storage stuck in DELETING).
+    """
+    now = utcnow()
+    with write() as conn:
+        row = conn.execute(sa.select(tasks.c.status, tasks.c.type).where(tasks.c.id == task_id)
+                           .with_for_update()).first()
+        if row is None:
+            raise exception.TaskNotFound(task_id)
+        if row.type != TaskType.SYNC:
+            raise exception.TaskNotCancellable(task_id, f"a {row.type} task cannot be cancelled")
+        if row.status not in TaskStatus.ACTIVE:
+            raise exception.TaskNotCancellable(task_id, f"it is already {row.status}")
+        conn.execute(tasks.update().where(tasks.c.id == task_id).values(
+            **finish_values(TaskStatus.CANCELLED, None, "cancelled by request", now)))
+    return task_get(task_id)
+
+
+@translate_errors
 def task_release(task_id: str, owner: str, error: str, max_attempts: int) -> str | None:
     """Hand a RUNNING task back: PENDING for another attempt, or FAILED once attempts are spent.
 

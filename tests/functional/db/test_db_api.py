@@ -161,3 +161,26 @@ def test_a_worker_cannot_end_a_task_it_does_not_hold(any_db):
     db_api.task_claim(task["id"], "b", 60)
     assert not db_api.task_finish(task["id"], TaskStatus.FAILED, owner="lost-worker")
     assert db_api.task_finish(task["id"], TaskStatus.COMPLETED, owner="b")
+
+
+def test_cancel_pending_and_running_syncs_but_not_finished_or_remove_tasks(any_db):
+    storage, task = register(registration_body())
+    assert db_api.task_cancel(task["id"])["status"] == TaskStatus.CANCELLED
+    with pytest.raises(exception.TaskNotCancellable):
+        db_api.task_cancel(task["id"])
+    with pytest.raises(exception.TaskNotFound):
+        db_api.task_cancel("missing")
+
+    running, _ = db_api.task_create_sync(storage["id"], "urgent")
+    db_api.task_claim(running["id"], "w", 60)
+    assert db_api.task_cancel(running["id"])["error"] == "cancelled by request"
+    # the worker comes to write and is refused: nothing lands
+    changes = diff.compute_changes("volumes", {}, [models.Volume(native_volume_id="v1", name="v1")])
+    with pytest.raises(exception.SyncAborted):
+        db_api.sync_apply(storage["id"], running["id"], "w", models.Storage(
+            name="x", vendor="v", model="m", serial_number="s"), [changes])
+    assert db_api.resource_list("volumes", {"storage_id": storage["id"]}) == []
+
+    remove = db_api.storage_mark_deleting(storage["id"])
+    with pytest.raises(exception.TaskNotCancellable):
+        db_api.task_cancel(remove["id"])

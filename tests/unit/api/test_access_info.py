@@ -101,3 +101,11 @@ def test_controllers_ports_and_disks_after_a_sync(api, storage):
     assert one["capacity"] == 4 * 1024**4 and "fingerprint" not in one
     for path, code in (("/v1/controllers/x", "ControllerNotFound"), ("/v1/ports/x", "PortNotFound")):
         assert api.get(path, status=404).json["error_code"] == code
+
+
+def test_cancel_a_pending_sync_then_409_then_404(api, storage):
+    task_id = storage["last_sync_task_id"]
+    cancelled = api.delete(f"/v1/tasks/{task_id}").json
+    assert cancelled["status"] == "CANCELLED" and cancelled["error"] == "cancelled by request"
+    assert api.delete(f"/v1/tasks/{task_id}", status=409).json["error_code"] == "TaskNotCancellable"
+    assert api.delete("/v1/tasks/missing", status=404).json["error_code"] == "TaskNotFound"

@@ -24,7 +24,8 @@ def test_every_command_is_registered():
     names = {name for name, _ in _app().command_manager}
     for name in ("storage register", "storage list", "storage show", "storage delete", "storage sync",
                  "storage access-info show", "storage access-info set", "pool list", "volume list",
-                 "controller list", "port list", "disk list", "task list", "task show", "capabilities show"):
+                 "controller list", "port list", "disk list", "task list", "task show", "task cancel",
+                 "capabilities show"):
         assert name in names
 
 

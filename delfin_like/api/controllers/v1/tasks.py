@@ -1,4 +1,4 @@
-"""``/v1/tasks``: the units of work and their results (read only for now)."""
+"""``/v1/tasks``: the units of work, their results, and cancelling a sync."""
 
 import pecan
 from pecan import rest
@@ -18,3 +18,12 @@ class TasksController(rest.RestController):
     def get_one(self, task_id, **_query):
         """``GET /v1/tasks/{id}`` -> the task with its result counts or error; 404 TaskNotFound."""
         return views.task(db_api.task_get(task_id))
+
+    @pecan.expose("json")
+    def delete(self, task_id):
+        """``DELETE /v1/tasks/{id}``: cancel a PENDING or RUNNING sync -> 200 with the task.
+
+        A running sync keeps going until it would write, then writes nothing.
+        404 TaskNotFound; 409 TaskNotCancellable when finished or not a sync.
+        """
+        return views.task(db_api.task_cancel(task_id))
