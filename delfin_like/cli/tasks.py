@@ -13,30 +13,34 @@ def task_row(task: dict, formatter: str) -> dict:
     return {**task, "result": formatting.task_summary(task.get("result"))}
 
 
-class ShowTask(common.ShowOne):
+class _OneTask(common.ShowOne):
+    """A command on one task by id that shows the task the API answers with."""
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        parser.add_argument("task_id", help="task id")
+        return parser
+
+    def call(self, task_id: str) -> dict:
+        raise NotImplementedError
+
+    def take_action(self, parsed_args):
+        task = self.call(parsed_args.task_id)
+        return self.show(parsed_args, task_row(task, parsed_args.formatter), TASK_COLUMNS)
+
+
+class ShowTask(_OneTask):
     """Show a task: status, attempts, lease, and its result counts or error."""
 
-    def get_parser(self, prog_name):
-        parser = super().get_parser(prog_name)
-        parser.add_argument("task_id", help="task id")
-        return parser
-
-    def take_action(self, parsed_args):
-        task = self.client.get(f"/v1/tasks/{parsed_args.task_id}")
-        return self.show(parsed_args, task_row(task, parsed_args.formatter), TASK_COLUMNS)
+    def call(self, task_id):
+        return self.client.get(f"/v1/tasks/{task_id}")
 
 
-class CancelTask(common.ShowOne):
+class CancelTask(_OneTask):
     """Cancel a PENDING or RUNNING sync task (a running sync then writes nothing)."""
 
-    def get_parser(self, prog_name):
-        parser = super().get_parser(prog_name)
-        parser.add_argument("task_id", help="task id")
-        return parser
-
-    def take_action(self, parsed_args):
-        task = self.client.delete(f"/v1/tasks/{parsed_args.task_id}")
-        return self.show(parsed_args, task_row(task, parsed_args.formatter), TASK_COLUMNS)
+    def call(self, task_id):
+        return self.client.delete(f"/v1/tasks/{task_id}")
 
 
 class ListTasks(common.Lister):

@@ -34,7 +34,6 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from delfin_like import coordination
 from delfin_like.api import app, wsgi
 from delfin_like.api.controllers import openapi
 from delfin_like.common.constants import TaskStatus
@@ -89,18 +88,6 @@ def loopback_only():
         yield _GUARD
     finally:
         _GUARD.active = False
-
-
-@pytest.fixture
-def task_manager(sqlite_db, fake_bus):
-    from delfin_like.task_manager import manager
-
-    svc = manager.TaskManagerService()
-    svc.start()
-    yield svc
-    svc.stop()
-    # the process-wide lock coordinator (file:// under this test's state_path) must not outlive it
-    coordination.stop()
 
 
 @pytest.fixture

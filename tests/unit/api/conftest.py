@@ -60,6 +60,20 @@ def api(sqlite_db, rpcapi):
     return webtest.TestApp(app.setup_app(rpcapi=rpcapi))
 
 
+@pytest.fixture
+def task_manager(sqlite_db, fake_bus):
+    """The real task manager, in-process on the fake:// bus, stopped with its lock coordinator."""
+    from delfin_like import coordination
+    from delfin_like.task_manager import manager
+
+    svc = manager.TaskManagerService()
+    svc.start()
+    yield svc
+    svc.stop()
+    # the process-wide lock coordinator (file:// under this test's state_path) must not outlive it
+    coordination.stop()
+
+
 def register_body(port=8443, host="10.0.0.1", **extra_attributes) -> dict:
     """A valid registration body for the fake driver (secrets: ``s3cr3t-pw``)."""
     attrs = {"pools": 2, "volumes": 6}

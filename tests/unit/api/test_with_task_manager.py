@@ -2,20 +2,8 @@
 
 import time
 
-import pytest
-
 from delfin_like.common.constants import SyncStatus, TaskStatus
 from tests.unit.api.conftest import register_body
-
-
-@pytest.fixture
-def task_manager(sqlite_db, fake_bus):
-    from delfin_like.task_manager import manager
-
-    svc = manager.TaskManagerService()
-    svc.start()
-    yield svc
-    svc.stop()
 
 
 def _wait_task(api, task_id, timeout=10.0):
