@@ -1,0 +1,348 @@
+"""One simulated storage array, seen alike through every protocol the simulator speaks.
+
+The array is generated from a seed and a size, so two simulators started with the
+same options hold the same inventory. :meth:`SimulatedArray.churn` changes it the
+way a real array changes between polls (volumes created, resized, deleted), and
+:meth:`SimulatedArray.advance` moves its clock, which makes every I/O counter grow
+(counters never go down; a test that wants a reset or a wrap says so with
+:meth:`SimulatedArray.reset_counters`).
+
+Protocol front ends (REST, SSH CLI, SNMP) only read: they take a
+:meth:`SimulatedArray.snapshot` (a consistent copy made under the lock) and format
+it. Sizes are bytes; the front ends convert to their protocol's units.
+"""
+
+import dataclasses
+import random
+import threading
+import time
+import zlib
+
+GIB = 1024**3
+TIB = 1024**4
+
+
+@dataclasses.dataclass
+class Counters:
+    """Monotonic I/O counters of one resource (ops, bytes, and summed latency in microseconds)."""
+
+    read_ops: int = 0
+    write_ops: int = 0
+    read_bytes: int = 0
+    write_bytes: int = 0
+    read_latency_us: int = 0
+    write_latency_us: int = 0
+
+
+@dataclasses.dataclass
+class Rates:
+    """How fast a resource's counters grow, per second of the array's clock."""
+
+    read_iops: int
+    write_iops: int
+    read_bps: int
+    write_bps: int
+    latency_us: int  # per operation
+
+
+@dataclasses.dataclass
+class Faults:
+    """Misbehaviour a front end shows on request (tests switch it on and off at run time)."""
+
+    delay: float = 0.0  # seconds to wait before each response (or each page of a listing)
+    drop_after: int | None = None  # close the connection after this many records of a listing
+    malformed: bool = False  # answer with output the client cannot parse
+
+
+@dataclasses.dataclass
+class SimPool:
+    id: str  # native id, e.g. "pool-0003"
+    name: str
+    total: int
+    status: str = "online"  # online | offline | degraded
+
+
+@dataclasses.dataclass
+class SimVolume:
+    id: str  # native id: a UUID-shaped string, stable for the life of the volume
+    name: str
+    pool_id: str
+    size: int
+    used: int
+    thin: bool
+    wwn: str
+    status: str = "online"  # online | offline
+
+
+@dataclasses.dataclass
+class SimNode:
+    id: str  # "node-1"
+    name: str
+    status: str  # online | offline
+    version: str
+    mgmt_ip: str
+    cpu_count: int
+    memory: int  # bytes
+    location: str
+
+
+@dataclasses.dataclass
+class SimPort:
+    id: str  # "node-1:fc-0" / "node-1:e0a"
+    name: str
+    node_id: str
+    kind: str  # fc | eth
+    speed: int  # bits per second
+    status: str  # up | down
+    wwn: str | None = None  # fc
+    mac: str | None = None  # eth
+    ipv4: str | None = None  # eth
+    ipv4_mask: str | None = None
+
+
+@dataclasses.dataclass
+class SimDisk:
+    id: str  # "disk-0007"
+    name: str
+    pool_id: str | None  # None: a spare
+    capacity: int
+    kind: str  # ssd | hdd | nvme
+    vendor: str
+    model: str
+    serial: str
+    firmware: str
+    status: str = "online"  # online | failed | offline
+    rpm: int | None = None  # hdd only
+    location: str = ""
+
+
+@dataclasses.dataclass
+class Snapshot:
+    """A consistent, private copy of the array at one instant of its clock."""
+
+    name: str
+    serial: str
+    vendor: str
+    model: str
+    version: str
+    location: str
+    status: str
+    clock: float
+    pools: list[SimPool]
+    volumes: list[SimVolume]
+    nodes: list[SimNode]
+    ports: list[SimPort]
+    disks: list[SimDisk]
+    counters: dict[str, Counters]  # by resource id (volumes, ports, disks, pools, nodes and the array's serial)
+
+    def pool_used(self, pool_id: str) -> int:
+        return sum(v.used for v in self.volumes if v.pool_id == pool_id)
+
+    def pool_subscribed(self, pool_id: str) -> int:
+        return sum(v.size for v in self.volumes if v.pool_id == pool_id)
+
+    @property
+    def total(self) -> int:
+        return sum(p.total for p in self.pools)
+
+    @property
+    def used(self) -> int:
+        return sum(v.used for v in self.volumes)
+
+    @property
+    def raw(self) -> int:
+        return sum(d.capacity for d in self.disks)
+
+
+class SimulatedArray:
+    """A deterministic, thread-safe array model; see the module docstring."""
+
+    def __init__(self, name: str = "sim-array-1", pools: int = 4, volumes: int = 100,
+                 nodes: int = 2, disks_per_pool: int = 4, seed: int = 1,
+                 serial: str | None = None):
+        self._lock = threading.RLock()
+        self._rng = random.Random(seed)
+        self.seed = seed
+        self.name = name
+        self.serial = serial or f"SIM{seed:04d}{zlib.crc32(name.encode()) % 10**6:06d}"
+        self.vendor = "Simulated"
+        self.model = "SimArray 9000"
+        self.version = "9.14.1"
+        self.location = "lab row 1 rack 3"
+        self.status = "ok"  # ok | degraded | error
+        self.clock = 0.0  # seconds of simulated time since start; only advance() moves it
+        self._volume_seq = 0
+        self.pools: dict[str, SimPool] = {}
+        self.volumes: dict[str, SimVolume] = {}
+        self.nodes: dict[str, SimNode] = {}
+        self.ports: dict[str, SimPort] = {}
+        self.disks: dict[str, SimDisk] = {}
+        self._rates: dict[str, Rates] = {}
+        self._base: dict[str, Counters] = {}  # counters at clock 0 (or at the last reset)
+        # per protocol ("rest", "ssh", "snmp"): what its front end should get wrong
+        self.faults: dict[str, Faults] = {"rest": Faults(), "ssh": Faults(), "snmp": Faults()}
+        self._build(pools, volumes, nodes, disks_per_pool)
+
+    # -- construction ------------------------------------------------------------------
+
+    def _build(self, pools: int, volumes: int, nodes: int, disks_per_pool: int) -> None:
+        rng = self._rng
+        for n in range(1, nodes + 1):
+            node = SimNode(id=f"node-{n}", name=f"{self.name}-n{n}", status="online", version=self.version,
+                           mgmt_ip=f"192.0.2.{10 + n}", cpu_count=16, memory=256 * GIB,
+                           location=f"chassis 1 slot {n}")
+            self.nodes[node.id] = node
+            self._add_rates(node.id)
+            for p in range(2):
+                fc = SimPort(id=f"{node.id}:fc{p}", name=f"fc{p}", node_id=node.id, kind="fc",
+                             speed=32 * 10**9, status="up",
+                             wwn=f"50:05:07:68:0{n}:{p:02x}:{rng.randrange(256):02x}:{rng.randrange(256):02x}")
+                eth = SimPort(id=f"{node.id}:e0{'ab'[p]}", name=f"e0{'ab'[p]}", node_id=node.id, kind="eth",
+                              speed=25 * 10**9, status="up" if p == 0 else "down",
+                              mac=f"02:00:00:{n:02x}:{p:02x}:{rng.randrange(256):02x}",
+                              ipv4=f"198.51.100.{n * 10 + p}", ipv4_mask="255.255.255.0")
+                for port in (fc, eth):
+                    self.ports[port.id] = port
+                    self._add_rates(port.id)
+        disk_no = 0
+        for p in range(pools):
+            pool = SimPool(id=f"pool-{p:04d}", name=f"{self.name}_pool_{p}", total=rng.choice((50, 100, 200)) * TIB)
+            self.pools[pool.id] = pool
+            self._add_rates(pool.id)
+            for _ in range(disks_per_pool):
+                self._add_disk(disk_no, pool.id)
+                disk_no += 1
+        self._add_disk(disk_no, None)  # one hot spare
+        for _ in range(volumes):
+            self._create_volume()
+        self._add_rates(self.serial)
+
+    def _add_disk(self, number: int, pool_id: str | None) -> None:
+        rng = self._rng
+        kind = rng.choice(("ssd", "hdd", "nvme"))
+        disk = SimDisk(id=f"disk-{number:04d}", name=f"drive{number}", pool_id=pool_id,
+                       capacity=rng.choice((4, 8, 16)) * TIB, kind=kind,
+                       vendor=rng.choice(("SEAGATE", "KIOXIA", "SAMSUNG")),
+                       model=f"MZ{rng.randrange(1000, 9999)}", serial=f"S{self.seed:02d}{number:06d}",
+                       firmware=f"FW{rng.randrange(10, 99)}", rpm=7200 if kind == "hdd" else None,
+                       location=f"enclosure 1 bay {number}")
+        self.disks[disk.id] = disk
+        self._add_rates(disk.id)
+
+    def _add_rates(self, resource_id: str) -> None:
+        rng = self._rng
+        self._rates[resource_id] = Rates(read_iops=rng.randrange(50, 5000), write_iops=rng.randrange(20, 3000),
+                                         read_bps=rng.randrange(1, 400) * 1024**2,
+                                         write_bps=rng.randrange(1, 200) * 1024**2,
+                                         latency_us=rng.randrange(100, 5000))
+        self._base[resource_id] = Counters()
+
+    def _create_volume(self) -> SimVolume:
+        rng = self._rng
+        self._volume_seq += 1
+        seq = self._volume_seq
+        pool_id = rng.choice(list(self.pools))
+        size = rng.choice((1, 2, 5, 10, 50, 100)) * GIB
+        thin = rng.random() < 0.5
+        used = rng.randrange(0, size // GIB + 1) * GIB if thin else size
+        native = f"{self.seed:08x}-{seq >> 16:04x}-4{seq & 0xfff:03x}-8000-{seq:012x}"
+        vol = SimVolume(id=native, name=f"vol_{seq:06d}", pool_id=pool_id, size=size, used=used, thin=thin,
+                        wwn=f"600a0980{self.seed:08x}{seq:016x}")
+        self.volumes[vol.id] = vol
+        self._add_rates(vol.id)
+        return vol
+
+    # -- change over time --------------------------------------------------------------
+
+    def churn(self, created: int = 0, resized: int = 0, deleted: int = 0) -> dict[str, list[str]]:
+        """Create, resize and delete volumes; returns the native ids touched per change kind."""
+        with self._lock:
+            out: dict[str, list[str]] = {"created": [], "resized": [], "deleted": []}
+            for vol_id in self._rng.sample(sorted(self.volumes), min(deleted, len(self.volumes))):
+                del self.volumes[vol_id]
+                self._rates.pop(vol_id, None)
+                self._base.pop(vol_id, None)
+                out["deleted"].append(vol_id)
+            for vol_id in self._rng.sample(sorted(self.volumes), min(resized, len(self.volumes))):
+                vol = self.volumes[vol_id]
+                vol.size += GIB
+                if not vol.thin:
+                    vol.used = vol.size
+                out["resized"].append(vol_id)
+            for _ in range(created):
+                out["created"].append(self._create_volume().id)
+            return out
+
+    def advance(self, seconds: float) -> None:
+        """Move the array's clock forward; every counter grows by its rate times ``seconds``."""
+        if seconds < 0:
+            raise ValueError("the clock only moves forward")
+        with self._lock:
+            self.clock += seconds
+
+    def reset_counters(self, resource_id: str) -> None:
+        """Make one resource's counters start again from zero now (as after a controller reboot)."""
+        with self._lock:
+            self._base[resource_id] = self._counters_at(resource_id, self.clock, negate=True)
+
+    def set_status(self, kind: str, resource_id: str, status: str) -> None:
+        """Set the status of a pool, volume, node, port or disk (``kind`` is the dict name)."""
+        with self._lock:
+            getattr(self, kind)[resource_id].status = status
+
+    # -- reading ------------------------------------------------------------------------
+
+    def _counters_at(self, resource_id: str, clock: float, negate: bool = False) -> Counters:
+        rate = self._rates[resource_id]
+        base = self._base[resource_id]
+        sign = -1 if negate else 1
+        r_ops = int(rate.read_iops * clock)
+        w_ops = int(rate.write_iops * clock)
+        return Counters(
+            read_ops=sign * r_ops + (0 if negate else base.read_ops),
+            write_ops=sign * w_ops + (0 if negate else base.write_ops),
+            read_bytes=sign * int(rate.read_bps * clock) + (0 if negate else base.read_bytes),
+            write_bytes=sign * int(rate.write_bps * clock) + (0 if negate else base.write_bytes),
+            read_latency_us=sign * r_ops * rate.latency_us + (0 if negate else base.read_latency_us),
+            write_latency_us=sign * w_ops * rate.latency_us + (0 if negate else base.write_latency_us),
+        )
+
+    def counters(self, resource_id: str) -> Counters:
+        """The counters of one resource at the current clock."""
+        with self._lock:
+            return self._counters_at(resource_id, self.clock)
+
+    def snapshot(self) -> Snapshot:
+        """A consistent deep copy, for a front end to format without holding the lock."""
+        with self._lock:
+            copy = dataclasses.replace
+            return Snapshot(
+                name=self.name, serial=self.serial, vendor=self.vendor, model=self.model, version=self.version,
+                location=self.location, status=self.status, clock=self.clock,
+                pools=[copy(p) for p in self.pools.values()],
+                volumes=[copy(v) for v in self.volumes.values()],
+                nodes=[copy(n) for n in self.nodes.values()],
+                ports=[copy(p) for p in self.ports.values()],
+                disks=[copy(d) for d in self.disks.values()],
+                counters={rid: self._counters_at(rid, self.clock) for rid in self._rates},
+            )
+
+
+class WallClock(threading.Thread):
+    """Advances an array's clock with real time (for demos and perf collection), until stopped."""
+
+    def __init__(self, array: SimulatedArray, period: float = 1.0):
+        super().__init__(name=f"clock-{array.name}", daemon=True)
+        self.array = array
+        self.period = period
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        last = time.monotonic()
+        while not self._stop_event.wait(self.period):
+            now = time.monotonic()
+            self.array.advance(now - last)
+            last = now
+
+    def stop(self) -> None:
+        self._stop_event.set()
