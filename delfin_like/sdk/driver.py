@@ -15,7 +15,7 @@ import abc
 from collections.abc import Iterable
 from typing import Any
 
-from delfin_like.sdk import models
+from delfin_like.sdk import exceptions, models, rates
 
 NAMESPACE = "delfin_like.storage.drivers"
 
@@ -51,8 +51,54 @@ class StorageDriver(abc.ABC):
         return None
 
     def get_capabilities(self) -> dict[str, Any]:
-        """Which metrics the driver can collect; none unless overridden."""
+        """Which metrics the driver can collect; none unless overridden.
+
+        A driver that collects metrics returns :func:`delfin_like.sdk.perf.capabilities`.
+        """
         return {"is_historic": False, "resource_metrics": {}}
+
+    def collect_perf_metrics(
+        self, resource_metrics: dict[str, list[str]], start: float, end: float
+    ) -> Iterable[models.MetricSample]:
+        """Samples of the window ``(start, end]`` (seconds since the epoch, UTC).
+
+        :param resource_metrics: resource type -> metric names wanted, a subset of
+            what ``get_capabilities()`` declared.
+        :returns: :class:`~delfin_like.sdk.models.MetricSample` objects whose
+            ``timestamp`` lies in the window. A driver reading counters "now" keeps
+            its previous readings in :attr:`counters` (the service persists them
+            between windows), so its first window has totals but no rates.
+        :raises NotSupported: this driver collects no metrics (the default).
+        """
+        raise exceptions.NotSupported("this driver collects no performance metrics")
+
+    @property
+    def counters(self) -> rates.CounterTracker:
+        """Last counter readings per resource, carried from one window to the next by the service."""
+        tracker = self.__dict__.get("_counter_tracker")
+        if tracker is None:
+            tracker = self.__dict__["_counter_tracker"] = rates.CounterTracker()
+        return tracker
+
+    # Optional preprocessing jobs (computational storage). A driver that runs them says so
+    # with "jobs" in get_capabilities() and overrides all three.
+    def submit_job(self, spec: models.JobSpec) -> models.Job:
+        """Start ``spec`` on the back end; returns the job as the back end recorded it.
+
+        :raises JobAlreadyExists: the back end knows that job id already.
+        :raises InvalidJob: the back end refuses the spec (the message says why).
+        :raises NotSupported: this driver runs no jobs (the default).
+        """
+        raise exceptions.NotSupported("this driver runs no jobs")
+
+    def get_job(self, job_id: str) -> models.Job:
+        """The job's current state on the back end. :raises JobNotFound, NotSupported:"""
+        raise exceptions.NotSupported("this driver runs no jobs")
+
+    def cancel_job(self, job_id: str) -> models.Job:
+        """Stop a pending or running job; returns its state after the attempt (a job that had
+        already finished is returned as it is). :raises JobNotFound, NotSupported:"""
+        raise exceptions.NotSupported("this driver runs no jobs")
 
     def close(self) -> None:
         """Release connections; called when the service is done with the driver."""

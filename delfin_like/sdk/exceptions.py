@@ -34,3 +34,19 @@ class InvalidAccessInfo(DriverError):
 
 class BackendError(DriverError):
     """The back end answered with an error or with data the driver cannot use."""
+
+
+class NotSupported(DriverError):
+    """The driver cannot do what was asked (e.g. it collects no performance metrics)."""
+
+
+class JobNotFound(DriverError):
+    """The back end knows no job of that id."""
+
+
+class JobAlreadyExists(DriverError):
+    """The back end knows that job id already."""
+
+
+class InvalidJob(DriverError):
+    """The back end refuses the job as specified (the message says why)."""

@@ -275,3 +275,89 @@ RESOURCE_MODELS = {
 def field_names(model_cls) -> tuple[str, ...]:
     """The data fields of a model class, in declaration order."""
     return tuple(f.name for f in dataclasses.fields(model_cls))
+
+
+class ResourceType:
+    """Kinds of resource performance metrics are collected for (singular, as in Delfin's capabilities)."""
+
+    STORAGE = "storage"
+    STORAGE_POOL = "storage_pool"
+    VOLUME = "volume"
+    CONTROLLER = "controller"
+    PORT = "port"
+    DISK = "disk"
+    ALL = (STORAGE, STORAGE_POOL, VOLUME, CONTROLLER, PORT, DISK)
+
+
+@_model
+class MetricSample:
+    """One value of one metric of one resource at one instant.
+
+    ``resource_id`` is the native id the driver knows the resource by (for the
+    storage itself, its serial number); ``timestamp`` is when the value was
+    measured, in seconds since the epoch (UTC), i.e. the end of the ``interval``
+    seconds a rate or an average covers (None for a raw counter total).
+    Units are those the driver declared for the metric (see :mod:`delfin_like.sdk.perf`).
+    """
+
+    resource_type: str
+    resource_id: str
+    metric: str
+    value: float
+    timestamp: float
+    resource_name: str | None = None
+    interval: float | None = None
+
+
+class JobStatus:
+    """States of a preprocessing job run by a back end (computational storage)."""
+
+    UNKNOWN = "UNKNOWN"
+    PENDING = "PENDING"
+    RUNNING = "RUNNING"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+    ACTIVE = (PENDING, RUNNING)
+    FINISHED = (COMPLETED, FAILED, CANCELLED)
+    ALL = (UNKNOWN, PENDING, RUNNING, COMPLETED, FAILED, CANCELLED)
+
+
+@_model
+class JobSpec:
+    """What a job runs: ``command`` (argv, no shell) over ``data_path``, results under ``output_path``.
+
+    Paths are absolute on the back end's node; ``cpu`` is in cores and ``memory`` in
+    bytes (0: no limit); ``csd_device_path`` names the namespace to run next to.
+    """
+
+    job_id: str
+    command: tuple[str, ...]
+    data_path: str
+    output_path: str
+    name: str = ""
+    namespace: str = "default"
+    image: str = ""
+    target_node: str = ""
+    cpu: float = 0.0
+    memory: int = 0
+    csd_enabled: bool = False
+    csd_device_path: str = ""
+    labels: dict[str, str] = dataclasses.field(default_factory=dict)
+    env: dict[str, str] = dataclasses.field(default_factory=dict)
+    timeout_seconds: int = 0
+
+
+@_model
+class Job:
+    """A job as the back end reports it; times are seconds since the epoch (UTC) or None."""
+
+    job_id: str
+    status: str
+    node: str | None = None
+    message: str = ""
+    error: str = ""
+    exit_code: int | None = None
+    submitted_at: float | None = None
+    started_at: float | None = None
+    completed_at: float | None = None
