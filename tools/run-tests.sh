@@ -134,6 +134,8 @@ SQL
 }
 
 ensure_services
+# a program the tests start themselves (not a service): snmpd serves the SNMP driver tests
+command -v snmpd >/dev/null || [ -x /usr/sbin/snmpd ] || apt_install snmpd || log "continuing without snmpd"
 ensure_postgresql_account
 ensure_mariadb_account
 

@@ -72,6 +72,7 @@ class SimVolume:
     thin: bool
     wwn: str
     status: str = "online"  # online | offline
+    number: int = 0  # creation sequence number, unique for the array's life (SVC-style numeric vdisk ids)
 
 
 @dataclasses.dataclass
@@ -134,6 +135,7 @@ class Snapshot:
     ports: list[SimPort]
     disks: list[SimDisk]
     counters: dict[str, Counters]  # by resource id (volumes, ports, disks, pools, nodes and the array's serial)
+    generation: int = 0  # SimulatedArray.generation when the copy was made
 
     def pool_used(self, pool_id: str) -> int:
         return sum(v.used for v in self.volumes if v.pool_id == pool_id)
@@ -171,6 +173,8 @@ class SimulatedArray:
         self.location = "lab row 1 rack 3"
         self.status = "ok"  # ok | degraded | error
         self.clock = 0.0  # seconds of simulated time since start; only advance() moves it
+        # grows by one with every inventory change (churn, set_status): front ends cache formatted listings by it
+        self.generation = 0
         self._volume_seq = 0
         self.pools: dict[str, SimPool] = {}
         self.volumes: dict[str, SimVolume] = {}
@@ -247,7 +251,7 @@ class SimulatedArray:
         used = rng.randrange(0, size // GIB + 1) * GIB if thin else size
         native = f"{self.seed:08x}-{seq >> 16:04x}-4{seq & 0xfff:03x}-8000-{seq:012x}"
         vol = SimVolume(id=native, name=f"vol_{seq:06d}", pool_id=pool_id, size=size, used=used, thin=thin,
-                        wwn=f"600a0980{self.seed:08x}{seq:016x}")
+                        wwn=f"600a0980{self.seed:08x}{seq:016x}", number=seq)
         self.volumes[vol.id] = vol
         self._add_rates(vol.id)
         return vol
@@ -271,6 +275,7 @@ class SimulatedArray:
                 out["resized"].append(vol_id)
             for _ in range(created):
                 out["created"].append(self._create_volume().id)
+            self.generation += 1
             return out
 
     def advance(self, seconds: float) -> None:
@@ -289,6 +294,7 @@ class SimulatedArray:
         """Set the status of a pool, volume, node, port or disk (``kind`` is the dict name)."""
         with self._lock:
             getattr(self, kind)[resource_id].status = status
+            self.generation += 1
 
     # -- reading ------------------------------------------------------------------------
 
@@ -312,6 +318,12 @@ class SimulatedArray:
         with self._lock:
             return self._counters_at(resource_id, self.clock)
 
+    def counters_many(self, resource_ids) -> tuple[float, dict[str, Counters]]:
+        """The clock and the counters of several resources at that one instant (unknown ids are left out)."""
+        with self._lock:
+            clock = self.clock
+            return clock, {rid: self._counters_at(rid, clock) for rid in resource_ids if rid in self._rates}
+
     def snapshot(self) -> Snapshot:
         """A consistent deep copy, for a front end to format without holding the lock."""
         with self._lock:
@@ -325,6 +337,7 @@ class SimulatedArray:
                 ports=[copy(p) for p in self.ports.values()],
                 disks=[copy(d) for d in self.disks.values()],
                 counters={rid: self._counters_at(rid, self.clock) for rid in self._rates},
+                generation=self.generation,
             )
 
 

@@ -1,5 +1,7 @@
 """JSON schema of ``POST /v1/storages`` (Delfin's registration body)."""
 
+from delfin_like.api.schemas.v1.sync_policy import sync_policy as _SYNC_POLICY
+
 _HOST = {"type": "string", "minLength": 1, "maxLength": 255}
 _PORT = {"type": "integer", "minimum": 1, "maximum": 65535}
 _TEXT = {"type": "string", "maxLength": 255}
@@ -32,10 +34,17 @@ register = {
         "vendor": {"type": "string", "minLength": 1, "maxLength": 255},
         "model": {"type": "string", "minLength": 1, "maxLength": 255},
         "rest": _block(["host", "port", "username", "password"]),
-        "ssh": _block(["host", "port", "username", "password"]),
+        # SSH logs in with a password or a private key (or both: the password then also unlocks the key)
+        "ssh": {
+            **_block(["host", "port", "username"]),
+            "anyOf": [{"required": ["password"]}, {"required": ["private_key"]}],
+            "description": "an ssh block needs a password or a private_key",
+        },
         # SNMPv2c has a community instead of a user; v3 carries username and keys
         "snmp": _block(["host", "port"]),
         "extra_attributes": {"type": "object"},
+        # beyond Delfin: the storage's periodic / one-shot sync (defaults from [scheduler])
+        "sync_policy": _SYNC_POLICY,
     },
     "required": ["vendor", "model"],
     "anyOf": [{"required": ["rest"]}, {"required": ["ssh"]}, {"required": ["snmp"]}],

@@ -1,0 +1,1 @@
+"""Drivers for arrays reached through standard protocols and MIBs, whatever their vendor."""

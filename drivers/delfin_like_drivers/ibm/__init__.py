@@ -1,0 +1,1 @@
+"""IBM drivers: Storwize / SAN Volume Controller over the SSH CLI (``ibm svc_ssh``)."""
