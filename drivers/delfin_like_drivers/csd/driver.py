@@ -1,0 +1,302 @@
+"""Driver ``csd nvme``: a computational-storage node, through its ``delfin-like-csd-agent``.
+
+Registration: ``{"vendor": "csd", "model": "nvme", "rest": {"host", "port",
+"username", "password", "tls": false, "ca_file": ..., "server_name": ...}}``.
+The ``rest`` block addresses the agent's gRPC port (``protocol: grpc`` may be
+said explicitly); username and password are sent as basic credentials, which
+the agent checks when it runs with ``--auth-file``. ``tls: true`` uses TLS,
+verified against ``ca_file`` (default: the platform's ``ca_path``, else the
+system roots).
+
+What the node looks like to the platform:
+
+- storage: the node (name, identity = the agent's node id); capacity summed over
+  its NVM subsystems; DEGRADED when a device reports a SMART problem.
+- storage pools: one per NVM subsystem (id = subsystem NQN): its total NVM
+  capacity, ``used`` = allocated to namespaces, ``free`` = unallocated.
+- volumes: the namespaces (id = ``<subsystem NQN>/ns<NSID>``).
+- controllers: the NVMe controllers (id = ``<subsystem NQN>/ctrl<CNTLID>``).
+- disks: the NVMe devices, one per subsystem (id = serial number), with their
+  SMART health: ABNORMAL on any critical warning, spare below threshold or
+  endurance used up; health score = 100 - percentage used.
+- ports: not applicable (None: stored rows are left alone).
+
+Jobs: ``submit_job`` / ``get_job`` / ``cancel_job`` map to the agent's SubmitJob,
+GetJobStatus and CancelJob; the agent's refusals keep their reason
+(INVALID_ARGUMENT, FAILED_PRECONDITION, UNIMPLEMENTED -> InvalidJob; ALREADY_EXISTS
+-> JobAlreadyExists; NOT_FOUND -> JobNotFound). ``get_capabilities()`` says so
+with ``"jobs": {"command": true, "image": false}``.
+"""
+
+import time
+
+from delfin_like.sdk import driver, exceptions, models
+from delfin_like_drivers.csd import nvme
+from delfin_like_drivers.csd.client import AgentClient
+from delfin_like_drivers.csd.grpc_api import JOB_STATUS_NAMES, get_time, pb
+
+VENDOR = "csd"
+MODEL = "nvme"
+# one sync reads the node once: every listing of one driver instance within this age shares it
+SNAPSHOT_MAX_AGE = 10.0
+
+_CONTROLLER_STATES = {
+    "live": models.ControllerStatus.NORMAL,
+    "connecting": models.ControllerStatus.DEGRADED,
+    "resetting": models.ControllerStatus.DEGRADED,
+    "new": models.ControllerStatus.DEGRADED,
+    "dead": models.ControllerStatus.OFFLINE,
+    "deleting": models.ControllerStatus.OFFLINE,
+}
+
+# What the SMART counters allow, in the platform's capability format (base units; gauges are rates
+# over the collection interval, *_total the raw counters). Collection itself comes with perf support.
+_GAUGE, _COUNTER = "gauge", "counter"
+_CAPABILITY_METRICS = {
+    "read_throughput": ("bytes/s", _GAUGE, "Bytes read per second (SMART data units read)"),
+    "write_throughput": ("bytes/s", _GAUGE, "Bytes written per second (SMART data units written)"),
+    "throughput": ("bytes/s", _GAUGE, "Bytes read and written per second"),
+    "read_iops": ("ops/s", _GAUGE, "Read commands per second (SMART host read commands)"),
+    "write_iops": ("ops/s", _GAUGE, "Write commands per second (SMART host write commands)"),
+    "iops": ("ops/s", _GAUGE, "Read and write commands per second"),
+    "utilization": ("ratio", _GAUGE, "Share of the interval the controller was busy (SMART, minute resolution)"),
+    "read_ops_total": ("ops", _COUNTER, "Read commands since the device was made"),
+    "write_ops_total": ("ops", _COUNTER, "Write commands since the device was made"),
+    "read_bytes_total": ("bytes", _COUNTER, "Bytes read since the device was made (512,000 per data unit)"),
+    "write_bytes_total": ("bytes", _COUNTER, "Bytes written since the device was made (512,000 per data unit)"),
+}
+# SMART data units count 1,000 sectors and busy time whole minutes: finer windows would mostly read zero
+MIN_INTERVAL = 60
+
+
+def smart_from_message(msg) -> nvme.SmartLog:
+    """A ``SmartLog`` message (128-bit counters as decimal strings) -> :class:`nvme.SmartLog`."""
+
+    def big(value: str) -> int:
+        return int(value) if value else 0
+
+    return nvme.SmartLog(
+        controller=msg.controller,
+        critical_warning=msg.critical_warning,
+        temperature_kelvin=msg.temperature_kelvin,
+        available_spare=msg.available_spare,
+        available_spare_threshold=msg.available_spare_threshold,
+        percentage_used=msg.percentage_used,
+        data_units_read=big(msg.data_units_read),
+        data_units_written=big(msg.data_units_written),
+        host_read_commands=big(msg.host_read_commands),
+        host_write_commands=big(msg.host_write_commands),
+        controller_busy_time=big(msg.controller_busy_time),
+        power_cycles=big(msg.power_cycles),
+        power_on_hours=big(msg.power_on_hours),
+        unsafe_shutdowns=big(msg.unsafe_shutdowns),
+        media_errors=big(msg.media_errors),
+        num_err_log_entries=big(msg.num_err_log_entries),
+        warning_temp_time=msg.warning_temp_time,
+        critical_comp_time=msg.critical_comp_time,
+        temperature_sensors_kelvin=tuple(msg.temperature_sensors_kelvin),
+    )
+
+
+def job_spec_message(spec: models.JobSpec):
+    """An sdk :class:`~delfin_like.sdk.models.JobSpec` -> the agent's ``JobSpec`` message."""
+    return pb.JobSpec(
+        job_id=spec.job_id,
+        job_name=spec.name,
+        namespace=spec.namespace,
+        image=spec.image,
+        command=list(spec.command),
+        data_path=spec.data_path,
+        output_path=spec.output_path,
+        target_node=spec.target_node,
+        resources=pb.Resources(cpu=spec.cpu, memory=spec.memory),
+        csd=pb.CsdOptions(enabled=spec.csd_enabled, device_path=spec.csd_device_path),
+        labels=dict(spec.labels),
+        env=dict(spec.env),
+        timeout_seconds=spec.timeout_seconds,
+    )
+
+
+def job_from_message(msg) -> models.Job:
+    """The agent's ``Job`` message -> an sdk :class:`~delfin_like.sdk.models.Job`."""
+    return models.Job(
+        job_id=msg.spec.job_id,
+        status=JOB_STATUS_NAMES.get(msg.status, models.JobStatus.UNKNOWN),
+        node=msg.node or None,
+        message=msg.message,
+        error=msg.error,
+        exit_code=msg.exit_code if msg.HasField("exit_code") else None,
+        submitted_at=get_time(msg, "submitted_at"),
+        started_at=get_time(msg, "started_at"),
+        completed_at=get_time(msg, "completed_at"),
+    )
+
+
+def volume_id(subsystem_nqn: str, nsid: int) -> str:
+    return f"{subsystem_nqn}/ns{nsid}"
+
+
+def controller_id(subsystem_nqn: str, cntlid: int) -> str:
+    return f"{subsystem_nqn}/ctrl{cntlid}"
+
+
+class _Snapshot:
+    """The node as one read of the agent: node, subsystems, controllers, namespaces, SMART per device."""
+
+    def __init__(self, client: AgentClient):
+        self.node = client.node()
+        self.subsystems = client.subsystems()
+        self.controllers = client.controllers()
+        self.namespaces = client.namespaces()
+        # a device's health is its first controller's SMART log
+        self.smart = {
+            s.nqn: smart_from_message(client.smart_log(s.controllers[0])) for s in self.subsystems if s.controllers
+        }
+        self.read_at = time.monotonic()
+
+
+class CsdNvmeDriver(driver.StorageDriver):
+    def __init__(self, access_info: models.AccessInfo):
+        super().__init__(access_info)
+        self.client = AgentClient.from_access_info(access_info)
+        self._snapshot: _Snapshot | None = None
+
+    def close(self) -> None:
+        self.client.close()
+
+    def snapshot(self) -> _Snapshot:
+        """The node's state, read again when the last read is older than SNAPSHOT_MAX_AGE."""
+        if self._snapshot is None or time.monotonic() - self._snapshot.read_at > SNAPSHOT_MAX_AGE:
+            self._snapshot = _Snapshot(self.client)
+        return self._snapshot
+
+    # ------------------------------------------------------------ inventory
+
+    def get_storage(self) -> models.Storage:
+        self._snapshot = None  # a sync starts here: read the node afresh
+        snap = self.snapshot()
+        total = sum(s.total_capacity for s in snap.subsystems)
+        free = sum(s.unallocated_capacity for s in snap.subsystems)
+        unhealthy = [nqn for nqn, smart in snap.smart.items() if nvme.health_problems(smart)]
+        node = snap.node
+        return models.Storage(
+            name=node.name,
+            vendor=VENDOR,
+            model=MODEL,
+            serial_number=node.id,
+            status=models.StorageStatus.DEGRADED if unhealthy else models.StorageStatus.NORMAL,
+            firmware_version=f"agent {node.agent_version}",
+            location=self.client.target,
+            description=f"CSD node {node.name}: {len(snap.subsystems)} NVM subsystem(s), "
+            f"NVMe data from {node.nvme_source}",
+            raw_capacity=total,
+            total_capacity=total,
+            used_capacity=total - free,
+            free_capacity=free,
+            subscribed_capacity=sum(ns.size_bytes for ns in snap.namespaces),
+        )
+
+    def list_storage_pools(self):
+        for s in self.snapshot().subsystems:
+            used = s.total_capacity - s.unallocated_capacity
+            yield models.StoragePool(
+                native_storage_pool_id=s.nqn,
+                name=s.name,
+                status=models.StoragePoolStatus.NORMAL,
+                storage_type=models.StorageType.BLOCK,
+                total_capacity=s.total_capacity,
+                used_capacity=used,
+                free_capacity=s.unallocated_capacity,
+                subscribed_capacity=used,
+                description=f"NVM capacity of {s.model} {s.serial_number}; free = not allocated to a namespace",
+            )
+
+    def list_volumes(self):
+        for ns in self.snapshot().namespaces:
+            yield models.Volume(
+                native_volume_id=volume_id(ns.subsystem_nqn, ns.nsid),
+                name=ns.name,
+                native_storage_pool_id=ns.subsystem_nqn,
+                status=models.VolumeStatus.AVAILABLE,
+                type=models.VolumeType.THICK,
+                total_capacity=ns.size_bytes,
+                used_capacity=ns.used_bytes,
+                free_capacity=max(0, ns.size_bytes - ns.used_bytes),
+                description=f"{ns.device_path}, NSID {ns.nsid}, {ns.sector_size}-byte sectors",
+            )
+
+    def list_controllers(self):
+        for c in self.snapshot().controllers:
+            yield models.Controller(
+                native_controller_id=controller_id(c.subsystem_nqn, c.cntlid),
+                name=c.name,
+                status=_CONTROLLER_STATES.get(c.state, models.ControllerStatus.UNKNOWN),
+                location=f"{c.transport} {c.address}".strip() or None,
+                soft_version=c.firmware or None,
+            )
+
+    def list_disks(self):
+        snap = self.snapshot()
+        for s in snap.subsystems:
+            smart = snap.smart.get(s.nqn)
+            if smart is None:
+                status, score = models.DiskStatus.UNKNOWN, None
+            else:
+                bad = nvme.health_problems(smart)
+                status = models.DiskStatus.ABNORMAL if bad else models.DiskStatus.NORMAL
+                score = max(0, 100 - smart.percentage_used)
+            first = next((c for c in snap.controllers if s.controllers and c.name == s.controllers[0]), None)
+            yield models.Disk(
+                native_disk_id=s.serial_number or s.nqn,
+                name=s.controllers[0] if s.controllers else s.name,
+                status=status,
+                physical_type=models.DiskPhysicalType.NVME,
+                logical_type=models.DiskLogicalType.MEMBER,
+                capacity=s.total_capacity,
+                location=f"{first.transport} {first.address}".strip() if first else None,
+                firmware=s.firmware or None,
+                model=s.model or None,
+                serial_number=s.serial_number or None,
+                health_score=score,
+                native_disk_group_id=s.nqn,
+            )
+
+    def get_capabilities(self) -> dict:
+        """Metrics the agent's I/O counters (SMART log) allow, per disk and for the whole node."""
+        metrics = {
+            name: {"unit": unit, "type": kind, "description": text}
+            for name, (unit, kind, text) in _CAPABILITY_METRICS.items()
+        }
+        resources = ("storage", "disk")
+        return {
+            "is_historic": False,
+            "resource_metrics": {resource: dict(metrics) for resource in resources},
+            "collection": {resource: {"min_interval": MIN_INTERVAL, "is_historic": False} for resource in resources},
+            # preprocessing jobs: commands run next to the data; no container images
+            "jobs": {"command": True, "image": False},
+        }
+
+    # ------------------------------------------------------------ jobs
+
+    def submit_job(self, spec: models.JobSpec) -> models.Job:
+        return job_from_message(self.client.submit_job(job_spec_message(spec)))
+
+    def get_job(self, job_id: str) -> models.Job:
+        return job_from_message(self.client.get_job(job_id))
+
+    def cancel_job(self, job_id: str) -> models.Job:
+        """Stop the job; a job that had already finished is returned as it is."""
+        try:
+            return job_from_message(self.client.cancel_job(job_id))
+        except exceptions.InvalidJob:
+            # FAILED_PRECONDITION: it finished first; its record says how
+            return self.get_job(job_id)
+
+    def disk_health(self) -> dict[str, list[str]]:
+        """Device serial number -> what needs attention (empty list when healthy)."""
+        snap = self.snapshot()
+        return {
+            s.serial_number or s.nqn: nvme.health_problems(snap.smart[s.nqn])
+            for s in snap.subsystems
+            if s.nqn in snap.smart
+        }
