@@ -22,6 +22,13 @@ def add_arguments(parser, ask_flag: bool = False) -> None:
                             help=f"{label} port" + (f" (default {default})" if default else ""))
         if proto != "snmp":
             parser.add_argument(f"--{proto}-user", help=f"{label} user name")
+    parser.add_argument("--ssh-host-key", metavar="LINE",
+                        help="the array's SSH host key, an OpenSSH public key line (ssh-keyscan prints it)")
+    parser.add_argument("--ssh-known-hosts", metavar="PATH",
+                        help="a known_hosts file on the task managers that holds the array's SSH host key")
+    parser.add_argument("--ssh-private-key-file", metavar="PATH",
+                        help="log in over SSH with this private key (read here, sent to the API, stored "
+                        "encrypted); no password is asked for SSH unless --password-stdin is given")
     parser.add_argument("--extra", action="append", default=[], metavar="KEY=VALUE",
                         help="extra attribute for the driver, repeatable; VALUE parsed as JSON when it is JSON")
     parser.add_argument("--password-stdin", action="store_true",
@@ -62,7 +69,23 @@ def blocks(parsed_args, stored=None) -> dict:
                 flag = {"host": "host", "port": "port", "username": "user"}[needed]
                 raise errors.CliError(f"--{proto}-{flag} is needed with the other --{proto}-* options")
         result[proto] = block
+    ssh_options = {"host_key": getattr(parsed_args, "ssh_host_key", None),
+                   "known_hosts": getattr(parsed_args, "ssh_known_hosts", None)}
+    ssh_options = {k: v for k, v in ssh_options.items() if v}
+    if ssh_options:
+        if "ssh" not in result:
+            raise errors.CliError("--ssh-host-key and --ssh-known-hosts need the --ssh-* options")
+        result["ssh"].update(ssh_options)
     return result
+
+
+def read_private_key(path: str) -> str:
+    """The text of the private key file at ``path``. :raises CliError: if it cannot be read."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read()
+    except (OSError, UnicodeDecodeError) as e:
+        raise errors.CliError(f"--ssh-private-key-file: cannot read {path}: {e}")
 
 
 class SecretReader:
@@ -88,7 +111,15 @@ def add_secrets(body: dict, parsed_args, reader: SecretReader, required: bool) -
 
     :param required: registration needs a password for rest/ssh; access-info set keeps the stored one.
     """
-    needs_password = [p for p in ("rest", "ssh") if p in body]
+    key_file = getattr(parsed_args, "ssh_private_key_file", None)
+    if key_file:
+        if "ssh" not in body:
+            raise errors.CliError("--ssh-private-key-file needs the --ssh-* options")
+        body["ssh"]["private_key"] = read_private_key(key_file)
+    # with a private key, ssh needs no password (one on stdin still goes to it: it may unlock the key)
+    needs_password = [p for p in ("rest", "ssh") if p in body and not (p == "ssh" and key_file)]
+    if parsed_args.password_stdin and "ssh" in body and key_file:
+        needs_password.append("ssh")
     password = None
     if parsed_args.password_stdin:
         password = reader.from_stdin("password")

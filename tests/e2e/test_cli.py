@@ -211,3 +211,94 @@ def test_http_basic_server(tmp_path):
         assert cli.run("storage", "list").stderr == ""
     finally:
         aio.kill()
+
+
+def test_task_manager_list_shows_the_all_in_one_task_manager(server):
+    _, _, cli = server
+    managers = cli.json("task-manager", "list")
+    assert len(managers) == 1 and managers[0]["status"] == "up"
+    assert set(managers[0]["lanes"]) == {"urgent", "normal", "background"}
+    r = cli.run("task-manager", "list")
+    assert r.returncode == 0 and "| status |" in r.stdout and "urgent" in r.stdout
+
+
+def test_sync_policy_show_set_and_clear(server, storage):
+    _, _, cli = server
+    sid = storage[0]["id"]
+    policy = cli.json("storage", "sync-policy", "set", sid, "--interval", "7200", "--disable")
+    assert policy["interval"] == 7200 and policy["enabled"] is False
+    assert cli.json("storage", "sync-policy", "show", sid)["interval"] == 7200
+    r = cli.run("storage", "sync-policy", "set", sid)
+    assert r.returncode == 1 and r.stderr.startswith("Error: nothing to change")
+    r = cli.run("storage", "sync-policy", "set", sid, "--sync-at", "not-a-time")
+    assert r.returncode == 1 and r.stderr.count("\n") == 1
+    cleared = cli.json("storage", "sync-policy", "clear", sid)
+    assert cleared["next_sync_at"] is None and cleared["next_periodic_sync_at"] is None
+
+
+def test_metrics_config_show_and_set(server, storage):
+    _, _, cli = server
+    sid = storage[0]["id"]
+    rows = cli.json("metrics-config", "set", sid, "volume", "--enable", "--interval", "300", "--metrics",
+                    "iops,read_throughput")
+    volume = next(r for r in rows if r["resource"] == "volume")
+    assert volume == {"resource": "volume", "perf_collection": True, "interval": 300, "is_historic": False,
+                      "metrics": ["iops", "read_throughput"]}
+    shown = cli.run("metrics-config", "show", sid)
+    assert shown.returncode == 0 and "iops,read_throughput" in shown.stdout and "| perf_collection |" in shown.stdout
+    # disabling keeps the interval it had; an interval below the driver's finest is the API's 400, one line
+    rows = cli.json("metrics-config", "set", sid, "volume", "--disable")
+    assert next(r for r in rows if r["resource"] == "volume")["interval"] == 300
+    r = cli.run("metrics-config", "set", sid, "volume", "--enable", "--interval", "1")
+    assert r.returncode == 1 and r.stderr.startswith("Error: ") and r.stderr.count("\n") == 1
+    r = cli.run("metrics-config", "set", sid, "volume")
+    assert r.returncode == 2  # --enable or --disable is required
+
+
+def test_job_submit_show_list_and_cancel_on_a_csd_agent(server, tmp_path):
+    aio, _, cli = server
+    port = free_port()
+    agent = Proc("delfin-like-csd-agent", ["--port", str(port), "--nvme-fixtures", "builtin", "--state-dir",
+                                           str(tmp_path / "agent"), "--kill-grace", "2"], tmp_path / "agent.log")
+    try:
+        agent.wait_for_log(f"on 127.0.0.1:{port}")
+        p = cli.popen("storage", "register", "--vendor", "csd", "--model", "nvme", "--rest-host", "127.0.0.1",
+                      "--rest-port", str(port), "--rest-user", "ops", "--password-stdin", "--wait", "--no-progress",
+                      "-f", "json")
+        out, err = p.communicate("agent-pw\n", timeout=120)
+        assert p.returncode == 0, err
+        sid = json.loads(out)["id"]
+
+        def submit(*args):
+            # -f json before the job's command: whatever follows "--" is the command
+            r = cli.run("job", "submit", "-f", "json", sid, *args)
+            assert r.returncode == 0, r.stderr
+            return json.loads(r.stdout)
+
+        data = tmp_path / "data"
+        data.mkdir()
+        (data / "rows.csv").write_text("a,1\n")
+        job = submit("--job-id", "copy-1", "--data-path", str(data), "--output-path", str(tmp_path / "out"), "--",
+                     "sh", "-c", 'cp "$CSD_DATA_PATH/rows.csv" copied.csv')
+        assert job["job_id"] == "copy-1" and job["status"] in ("PENDING", "RUNNING", "COMPLETED")
+        deadline = time.monotonic() + 60
+        while (shown := cli.json("job", "show", job["id"]))["status"] not in ("COMPLETED", "FAILED"):
+            assert time.monotonic() < deadline, shown
+            time.sleep(0.5)
+        assert shown["status"] == "COMPLETED" and (tmp_path / "out" / "copied.csv").read_text() == "a,1\n"
+        assert [j["job_id"] for j in cli.json("job", "list", "--storage", sid)] == ["copy-1"]
+        long_job = submit("--job-id", "sleepy", "--data-path", str(data), "--output-path", str(tmp_path / "out2"),
+                          "--", "sleep", "300")
+        cancelled = cli.json("job", "cancel", long_job["id"])
+        assert cancelled["id"] == long_job["id"]
+        deadline = time.monotonic() + 60
+        while (shown := cli.json("job", "show", long_job["id"]))["status"] != "CANCELLED":
+            assert time.monotonic() < deadline, shown
+            time.sleep(0.5)
+        r = cli.run("job", "submit", sid, "--job-id", "copy-1", "--data-path", "relative/path", "--output-path",
+                    "/tmp/x", "--", "true")
+        assert r.returncode == 1 and r.stderr.startswith("Error: ") and r.stderr.count("\n") == 1
+        r = cli.run("job", "show", "no-such-job")
+        assert r.returncode == 1 and "JobNotFound" in r.stderr
+    finally:
+        agent.terminate()

@@ -25,7 +25,9 @@ def test_every_command_is_registered():
     for name in ("storage register", "storage list", "storage show", "storage delete", "storage sync",
                  "storage access-info show", "storage access-info set", "pool list", "volume list",
                  "controller list", "port list", "disk list", "task list", "task show", "task cancel",
-                 "capabilities show"):
+                 "capabilities show", "task-manager list", "storage sync-policy show", "storage sync-policy set",
+                 "storage sync-policy clear", "metrics-config show", "metrics-config set", "job submit", "job list",
+                 "job show", "job cancel"):
         assert name in names
 
 
@@ -78,3 +80,34 @@ def test_prompt_refuses_a_non_terminal():
 def test_extra_parsing_error():
     with pytest.raises(errors.CliError, match="--extra"):
         access.parse_extra(["novalue"])
+
+
+def test_ssh_private_key_file_and_host_key(tmp_path):
+    key = tmp_path / "id_ed25519"
+    key.write_text("-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n-----END OPENSSH PRIVATE KEY-----\n")
+    parser = _register_parser()
+    args = parser.parse_args(["--vendor", "ibm", "--model", "svc_ssh", "--ssh-host", "h", "--ssh-user", "u",
+                              "--ssh-host-key", "ssh-ed25519 AAAA", "--ssh-private-key-file", str(key)])
+    body = access.blocks(args)
+    assert body == {"ssh": {"host": "h", "port": 22, "username": "u", "host_key": "ssh-ed25519 AAAA"}}
+    # a key and no --password-stdin: no prompt (stdin is not a terminal here, a prompt would raise)
+    access.add_secrets(body, args, access.SecretReader(io.StringIO(""), io.StringIO()), True)
+    assert body["ssh"]["private_key"] == key.read_text() and "password" not in body["ssh"]
+    # with --password-stdin the password goes along (it may unlock an encrypted key)
+    args = parser.parse_args(["--vendor", "ibm", "--model", "svc_ssh", "--ssh-host", "h", "--ssh-user", "u",
+                              "--ssh-private-key-file", str(key), "--password-stdin"])
+    body = access.blocks(args)
+    access.add_secrets(body, args, access.SecretReader(io.StringIO("unlock\n"), io.StringIO()), True)
+    assert body["ssh"]["password"] == "unlock"
+
+
+def test_ssh_options_need_an_ssh_block_and_a_readable_key(tmp_path):
+    parser = _register_parser()
+    args = parser.parse_args(["--vendor", "v", "--model", "m", "--rest-host", "h", "--rest-port", "1",
+                              "--rest-user", "u", "--ssh-known-hosts", "/etc/ssh/ssh_known_hosts"])
+    with pytest.raises(errors.CliError, match="--ssh-\\*"):
+        access.blocks(args)
+    args = parser.parse_args(["--vendor", "v", "--model", "m", "--ssh-host", "h", "--ssh-user", "u",
+                              "--ssh-private-key-file", str(tmp_path / "missing")])
+    with pytest.raises(errors.CliError, match="cannot read"):
+        access.add_secrets(access.blocks(args), args, access.SecretReader(io.StringIO(""), io.StringIO()), True)
