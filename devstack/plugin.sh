@@ -1,7 +1,7 @@
 #!/bin/bash
 # DevStack plugin of delfin_like: installs the service and the drivers, writes a config for
 # DevStack's RabbitMQ and database plus a local Redis, migrates the schema and runs
-# delfin-like-api and delfin-like-task.
+# delfin-like-api, delfin-like-task and delfin-like-scheduler.
 
 function install_delfin_like {
     if is_ubuntu; then
@@ -51,18 +51,20 @@ function start_delfin_like {
     bin=$(get_python_exec_prefix)
     run_process delfin-like-api "$bin/delfin-like-api --config-file $DELFIN_LIKE_CONF"
     run_process delfin-like-task "$bin/delfin-like-task --config-file $DELFIN_LIKE_CONF"
+    run_process delfin-like-scheduler "$bin/delfin-like-scheduler --config-file $DELFIN_LIKE_CONF"
 }
 
 function stop_delfin_like {
     stop_process delfin-like-api
     stop_process delfin-like-task
+    stop_process delfin-like-scheduler
 }
 
 function cleanup_delfin_like {
     sudo rm -rf "$DELFIN_LIKE_STATE_PATH" "$DELFIN_LIKE_CONF_DIR"
 }
 
-if is_service_enabled delfin-like-api delfin-like-task; then
+if is_service_enabled delfin-like-api delfin-like-task delfin-like-scheduler; then
     if [[ "$1" == "stack" && "$2" == "install" ]]; then
         echo_summary "Installing delfin_like"
         install_delfin_like

@@ -10,40 +10,155 @@ from delfin_like.common import crypto
 from delfin_like.common.constants import SyncStatus
 
 STORAGE_FIELDS = (
-    "id", "name", "vendor", "model", "serial_number", "status", "firmware_version",
-    "location", "description", "raw_capacity", "total_capacity", "used_capacity",
-    "free_capacity", "subscribed_capacity", "created_at", "updated_at",
-    "sync_status", "sync_error", "last_sync_task_id",
+    "id",
+    "name",
+    "vendor",
+    "model",
+    "serial_number",
+    "status",
+    "firmware_version",
+    "location",
+    "description",
+    "raw_capacity",
+    "total_capacity",
+    "used_capacity",
+    "free_capacity",
+    "subscribed_capacity",
+    "created_at",
+    "updated_at",
+    "sync_status",
+    "sync_error",
+    "last_sync_task_id",
 )
 STORAGE_POOL_FIELDS = (
-    "id", "storage_id", "native_storage_pool_id", "name", "status", "storage_type",
-    "total_capacity", "used_capacity", "free_capacity", "subscribed_capacity",
-    "description", "created_at", "updated_at",
+    "id",
+    "storage_id",
+    "native_storage_pool_id",
+    "name",
+    "status",
+    "storage_type",
+    "total_capacity",
+    "used_capacity",
+    "free_capacity",
+    "subscribed_capacity",
+    "description",
+    "created_at",
+    "updated_at",
 )
 VOLUME_FIELDS = (
-    "id", "storage_id", "native_volume_id", "native_storage_pool_id", "name", "status",
-    "type", "wwn", "total_capacity", "used_capacity", "free_capacity", "compressed",
-    "deduplicated", "description", "created_at", "updated_at",
+    "id",
+    "storage_id",
+    "native_volume_id",
+    "native_storage_pool_id",
+    "name",
+    "status",
+    "type",
+    "wwn",
+    "total_capacity",
+    "used_capacity",
+    "free_capacity",
+    "compressed",
+    "deduplicated",
+    "description",
+    "created_at",
+    "updated_at",
 )
 CONTROLLER_FIELDS = (
-    "id", "storage_id", "native_controller_id", "name", "status", "location", "soft_version",
-    "cpu_info", "cpu_count", "memory_size", "mgmt_ip", "created_at", "updated_at",
+    "id",
+    "storage_id",
+    "native_controller_id",
+    "name",
+    "status",
+    "location",
+    "soft_version",
+    "cpu_info",
+    "cpu_count",
+    "memory_size",
+    "mgmt_ip",
+    "created_at",
+    "updated_at",
 )
 PORT_FIELDS = (
-    "id", "storage_id", "native_port_id", "name", "location", "connection_status", "health_status",
-    "type", "logical_type", "speed", "max_speed", "native_parent_id", "wwn", "mac_address",
-    "ipv4", "ipv4_mask", "ipv6", "ipv6_mask", "created_at", "updated_at",
+    "id",
+    "storage_id",
+    "native_port_id",
+    "name",
+    "location",
+    "connection_status",
+    "health_status",
+    "type",
+    "logical_type",
+    "speed",
+    "max_speed",
+    "native_parent_id",
+    "wwn",
+    "mac_address",
+    "ipv4",
+    "ipv4_mask",
+    "ipv6",
+    "ipv6_mask",
+    "created_at",
+    "updated_at",
 )
 DISK_FIELDS = (
-    "id", "storage_id", "native_disk_id", "name", "physical_type", "logical_type", "status",
-    "location", "capacity", "firmware", "manufacturer", "model", "serial_number", "speed",
-    "health_score", "native_disk_group_id", "created_at", "updated_at",
+    "id",
+    "storage_id",
+    "native_disk_id",
+    "name",
+    "physical_type",
+    "logical_type",
+    "status",
+    "location",
+    "capacity",
+    "firmware",
+    "manufacturer",
+    "model",
+    "serial_number",
+    "speed",
+    "health_score",
+    "native_disk_group_id",
+    "created_at",
+    "updated_at",
 )
 ACCESS_INFO_FIELDS = ("storage_id", "vendor", "model", "extra_attributes", "created_at", "updated_at")
 TASK_FIELDS = (
-    "id", "type", "storage_id", "priority", "status", "attempts", "lease_owner",
-    "lease_expires_at", "created_at", "started_at", "finished_at", "updated_at",
-    "result", "error",
+    "id",
+    "type",
+    "storage_id",
+    "priority",
+    "status",
+    "attempts",
+    "lease_owner",
+    "lease_expires_at",
+    "created_at",
+    "started_at",
+    "finished_at",
+    "updated_at",
+    "result",
+    "error",
+    "not_before",
+)
+SYNC_POLICY_FIELDS = (
+    "storage_id",
+    "interval",
+    "enabled",
+    "next_periodic_sync_at",
+    "next_sync_at",
+    "last_fired_at",
+    "last_task_id",
+)
+TASK_MANAGER_FIELDS = (
+    "id",
+    "host",
+    "pid",
+    "lanes",
+    "status",
+    "started_at",
+    "last_heartbeat",
+    "stopped_at",
+    "tasks_running",
+    "tasks_done",
+    "tasks_failed",
 )
 
 
@@ -102,12 +217,22 @@ def capabilities(row: dict) -> dict:
         "storage_id": row["storage_id"],
         "is_historic": bool(caps.get("is_historic", False)),
         "resource_metrics": caps.get("resource_metrics") or {},
+        # per resource type: the finest collection interval (s) and whether history can be read
+        "collection": caps.get("collection") or {},
         "updated_at": isotime(row.get("updated_at")),
     }
 
 
 def task(row: dict) -> dict:
     return _pick(row, TASK_FIELDS)
+
+
+def sync_policy(row: dict) -> dict:
+    return _pick(row, SYNC_POLICY_FIELDS)
+
+
+def task_manager(row: dict) -> dict:
+    return _pick(row, TASK_MANAGER_FIELDS)
 
 
 def collection(key: str, view, rows) -> dict:

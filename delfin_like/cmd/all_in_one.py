@@ -53,7 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     # start order: consume the lanes before the API can cast; stop order is the reverse
     children = [
         manager.TaskManagerService(rpcapi),
-        scheduler_service.SchedulerService(rpcapi),
+        # the only process: no election (tooz file:// has none), it always acts
+        scheduler_service.SchedulerService(rpcapi, elect=False),
         wsgi.APIService(app_factory=lambda: app.setup_app(rpcapi)),
     ]
     return common.launch(common.ProcessService("delfin-like-all-in-one", children, prepare=_prepare))

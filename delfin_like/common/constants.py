@@ -15,7 +15,13 @@ class TaskStatus:
 class TaskType:
     SYNC = "sync"
     REMOVE = "remove"
-    ALL = (SYNC, REMOVE)
+    # performance collection: one window of one resource type, e.g. "perf_volume"
+    PERF_PREFIX = "perf_"
+    PERF = ("perf_storage", "perf_storage_pool", "perf_volume", "perf_controller", "perf_port", "perf_disk")
+    # preprocessing jobs (computational storage): start one and follow it to its end; stop one
+    JOB_SUBMIT = "job_submit"
+    JOB_CANCEL = "job_cancel"
+    ALL = (SYNC, REMOVE, *PERF, JOB_SUBMIT, JOB_CANCEL)
 
 
 class Lane:

@@ -94,6 +94,14 @@ class StorageBackendError(BadRequest):
     _msg_fmt = "The back end answered with an error: %s"
 
 
+class JobsNotSupported(BadRequest):
+    _msg_fmt = "Storage %s does not run jobs."
+
+
+class InvalidJob(BadRequest):
+    _msg_fmt = "The back end refused the job: %s"
+
+
 # 405, 413: request-level errors raised by the REST API itself
 class MethodNotAllowed(DelfinLikeException):
     _msg_fmt = "Method %s is not allowed on this resource."
@@ -138,6 +146,10 @@ class ResourceNotFound(NotFound):
     _msg_fmt = "Resource %s could not be found."
 
 
+class JobNotFound(NotFound):
+    _msg_fmt = "Job %s could not be found."
+
+
 # 409
 class StorageAlreadyExists(Conflict):
     _msg_fmt = "A storage with the same %s is already registered."
@@ -149,6 +161,10 @@ class StorageSerialMismatch(Conflict):
 
 class TaskNotCancellable(Conflict):
     _msg_fmt = "Task %s cannot be cancelled: %s."
+
+
+class JobAlreadyExists(Conflict):
+    _msg_fmt = "A job with id %s exists on this storage already."
 
 
 class StorageBeingDeleted(Conflict):

@@ -12,7 +12,9 @@ from delfin_like.conf import (
     coordination,
     database,
     default,
+    exporters,
     rpc,
+    scheduler,
     security,
     storage_driver,
     task_manager,
@@ -24,7 +26,9 @@ default.register_opts(CONF)
 api.register_opts(CONF)
 coordination.register_opts(CONF)
 database.register_opts(CONF)
+exporters.register_opts(CONF)
 rpc.register_opts(CONF)
+scheduler.register_opts(CONF)
 security.register_opts(CONF)
 storage_driver.register_opts(CONF)
 task_manager.register_opts(CONF)

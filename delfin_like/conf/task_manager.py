@@ -14,6 +14,32 @@ opts = [
         min=5,
         help="Seconds a PENDING task may wait unclaimed before the scheduler casts it again.",
     ),
+    cfg.FloatOpt(
+        "retry_backoff",
+        default=5.0,
+        min=0,
+        help="Seconds before the first retry of a task handed back after a transient error "
+        "(lock busy, back end or a service unreachable); doubled at every further attempt.",
+    ),
+    cfg.FloatOpt("retry_backoff_max", default=300.0, min=0, help="Longest back-off between two attempts."),
+    cfg.FloatOpt(
+        "report_interval",
+        default=10.0,
+        min=0.5,
+        help="Seconds between two reports (heartbeat and task counters) of a task manager to the database.",
+    ),
+    cfg.FloatOpt(
+        "service_down_time",
+        default=60.0,
+        min=1,
+        help="A task manager whose last report is older than this is shown as down.",
+    ),
+    cfg.StrOpt(
+        "membership_group",
+        default="delfin_like.task_managers",
+        help="tooz group every task manager joins; the scheduler casts waiting tasks again when the "
+        "first member joins an empty group.",
+    ),
 ]
 
 

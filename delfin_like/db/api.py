@@ -7,6 +7,12 @@ connection to :class:`~delfin_like.common.exception.DatabaseUnavailable`
 """
 
 from delfin_like.db.sqlalchemy import api as _impl
+from delfin_like.db.sqlalchemy import dispatch as _dispatch
+from delfin_like.db.sqlalchemy import jobs as _jobs
+from delfin_like.db.sqlalchemy import members as _members
+from delfin_like.db.sqlalchemy import metrics as _metrics
+from delfin_like.db.sqlalchemy import metrics_latest as _latest
+from delfin_like.db.sqlalchemy import schedules as _schedules
 
 # engine lifecycle
 configure = _impl.configure  # (connection_url: str | None = None) -> None; CONF when None
@@ -32,16 +38,54 @@ access_info_rewrite_all = _impl.access_info_rewrite_all
 task_create = _impl.task_create
 task_create_sync = _impl.task_create_sync
 task_get = _impl.task_get
+task_state = _impl.task_state  # (task_id) -> {status, lease_owner}; cancellation checks
 task_list = _impl.task_list
 task_claim = _impl.task_claim
 task_renew_leases = _impl.task_renew_leases
 task_finish = _impl.task_finish
 task_cancel = _impl.task_cancel
 task_release = _impl.task_release
-tasks_to_redispatch = _impl.tasks_to_redispatch
+tasks_to_redispatch = _dispatch.tasks_to_redispatch  # (pending_older_than, max_attempts=None) -> [task]
+tasks_pending_to_cast = _dispatch.tasks_pending_to_cast  # () -> [task]; when the first task manager joins
+
+# schedules (sync policy of a storage; the scheduler's due scan and firing)
+SCHEDULE_KEEP = _schedules.KEEP  # sync_policy_set: leave that part of the policy as it is
+sync_policy_get = _schedules.sync_policy_get
+sync_policy_set = _schedules.sync_policy_set
+sync_policy_clear = _schedules.sync_policy_clear
+schedules_due = _schedules.schedules_due
+schedule_fire = _schedules.schedule_fire
+
+# task managers' records
+task_manager_register = _members.task_manager_register
+task_manager_report = _members.task_manager_report
+task_manager_list = _members.task_manager_list
+task_managers_prune = _members.task_managers_prune
 
 # inventory
 resource_fingerprints = _impl.resource_fingerprints
 sync_apply = _impl.sync_apply
 resource_get = _impl.resource_get
 resource_list = _impl.resource_list
+
+# performance collection: metrics-config, windows, the export outbox, latest samples for /metrics
+perf_config_get = _metrics.perf_config_get
+perf_config_set = _metrics.perf_config_set
+perf_window_state = _metrics.perf_window_state
+perf_window_commit = _metrics.perf_window_commit
+perf_window_failed = _metrics.perf_window_failed
+perf_gaps_list = _metrics.perf_gaps_list
+perf_batches_pending = _metrics.perf_batches_pending
+perf_batch_settle = _metrics.perf_batch_settle
+perf_batches_expire = _metrics.perf_batches_expire
+metric_latest_put = _latest.metric_latest_put
+metric_latest_rows = _latest.metric_latest_rows
+perf_collection_states = _latest.perf_collection_states
+
+# preprocessing jobs of computational storage: the row mirrors the back end's record
+job_create = _jobs.job_create  # (storage_id, spec, priority) -> (job, submit task); one transaction
+job_get = _jobs.job_get
+job_list = _jobs.job_list
+job_for_task = _jobs.job_for_task  # (task_id) -> the job a submit or cancel task works on, or None
+job_mirror = _jobs.job_mirror  # (job id, reported values) -> job; a CANCELLED job stays CANCELLED
+job_cancel_request = _jobs.job_cancel_request  # (job id, priority) -> (job, cancel task | None, created)

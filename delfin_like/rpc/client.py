@@ -51,9 +51,7 @@ class TaskAPI:
             client = self._clients.get(key)
             if client is None:
                 target = oslo_messaging.Target(topic=topic, version=self.RPC_API_VERSION)
-                client = oslo_messaging.get_rpc_client(
-                    transport, target, serializer=rpc_transport.get_serializer()
-                )
+                client = oslo_messaging.get_rpc_client(transport, target, serializer=rpc_transport.get_serializer())
                 self._clients[key] = client
             return client
 

@@ -1,1 +1,1 @@
-"""The scheduler: re-dispatch of lost tasks (periodic and timed work come later)."""
+"""The scheduler: periodic and one-shot syncs, and re-dispatch of lost tasks, on an elected leader."""

@@ -24,14 +24,17 @@ from delfin_like.conf import CONF
 from delfin_like.db import api as db_api
 from delfin_like.rpc import client as rpc_client
 from delfin_like.rpc import server as rpc_server
-from delfin_like.task_manager import endpoints
-from delfin_like.task_manager.jobs import remove, sync
+from delfin_like.task_manager import endpoints, membership
+from delfin_like.task_manager.jobs import csd_jobs, perf, remove, sync
 
 LOG = logging.getLogger(__name__)
 
 JOBS = {
     TaskType.SYNC: sync.run,
     TaskType.REMOVE: remove.run,
+    **dict.fromkeys(TaskType.PERF, perf.run),
+    TaskType.JOB_SUBMIT: csd_jobs.run_submit,
+    TaskType.JOB_CANCEL: csd_jobs.run_cancel,
 }
 
 # worth another attempt later: the condition is outside the task and may pass
@@ -58,7 +61,12 @@ class TaskManager:
         self._running: dict[str, dict] = {}
         self._cond = threading.Condition()
         self._stopping = threading.Event()
+        # set only once stop() has handed back what did not finish: leases are renewed until then
+        self._stopped = threading.Event()
         self._renewer: threading.Thread | None = None
+        # tasks this process ended COMPLETED / FAILED (for GET /v1/task-managers)
+        self._done = 0
+        self._failed = 0
 
     @property
     def running(self) -> list[str]:
@@ -66,10 +74,16 @@ class TaskManager:
         with self._cond:
             return list(self._running)
 
+    def counters(self) -> tuple[int, int, int]:
+        """``(tasks running now, tasks ended COMPLETED, tasks ended FAILED)`` by this process."""
+        with self._cond:
+            return len(self._running), self._done, self._failed
+
     def start(self) -> None:
         """Take a fresh owner id (we may be a forked child) and start renewing leases."""
         self.owner = new_owner_id()
         self._stopping.clear()
+        self._stopped.clear()
         self._renewer = threading.Thread(target=self._renew_loop, name="lease-renewal", daemon=True)
         self._renewer.start()
         LOG.info("Task manager %s started", self.owner)
@@ -78,7 +92,7 @@ class TaskManager:
         while True:
             lease = CONF.task_manager.lease_seconds
             # a third of the lease: two renewals may fail before it lapses
-            if self._stopping.wait(lease / 3):
+            if self._stopped.wait(lease / 3):
                 return
             self.renew_leases(lease)
 
@@ -113,11 +127,15 @@ class TaskManager:
             return None
         with self._cond:
             self._running[task_id] = task
+        status = None
         try:
-            return self._execute(task)
+            status = self._execute(task)
+            return status
         finally:
             with self._cond:
                 self._running.pop(task_id, None)
+                self._done += status == TaskStatus.COMPLETED
+                self._failed += status == TaskStatus.FAILED
                 self._cond.notify_all()
 
     def _execute(self, task: dict) -> str:
@@ -128,7 +146,9 @@ class TaskManager:
         try:
             if job is None:
                 raise exception.InvalidInput(f"unknown task type {task['type']!r}")
-            job(task, self.owner)
+            if job(task, self.owner) is None:
+                # nothing written: cancelled, or no longer ours; the row has the outcome
+                return self._status_of(task_id)
             return TaskStatus.COMPLETED
         except TRANSIENT_ERRORS as e:
             return self._release(task_id, e.msg)
@@ -139,9 +159,16 @@ class TaskManager:
             LOG.exception("Task %s failed unexpectedly", task_id)
             return self._finish_failed(task_id, f"internal error ({type(e).__name__})")
 
-    def _release(self, task_id: str, error: str) -> str:
+    @staticmethod
+    def _status_of(task_id: str) -> str:
         try:
-            status = db_api.task_release(task_id, self.owner, error, CONF.task_manager.max_attempts)
+            return db_api.task_state(task_id)["status"]
+        except exception.DelfinLikeException:
+            return TaskStatus.CANCELLED
+
+    def _release(self, task_id: str, error: str, backoff: float | None = None) -> str:
+        try:
+            status = db_api.task_release(task_id, self.owner, error, CONF.task_manager.max_attempts, backoff=backoff)
         except exception.DelfinLikeException as e:
             # the lease lapses and the scheduler re-dispatches it
             LOG.warning("Could not hand back task %s: %s", task_id, e)
@@ -166,6 +193,10 @@ class TaskManager:
         except exception.DelfinLikeException as e:
             LOG.warning("Stopping: could not hand task %s on (%s); the scheduler will", task_id, e)
 
+    def refuse_new_tasks(self) -> None:
+        """From now on a cast is handed on unclaimed; running tasks carry on (and keep their leases)."""
+        self._stopping.set()
+
     def stop(self, timeout: float) -> None:
         """Stop: refuse new tasks, let running ones finish for ``timeout`` s, hand back the rest."""
         self._stopping.set()
@@ -175,21 +206,27 @@ class TaskManager:
                 self._cond.wait(min(1.0, max(0.0, deadline - time.monotonic())))
             left = dict(self._running)
         for task_id, task in left.items():
-            status = self._release(task_id, "task manager stopped before the task finished")
+            # nothing went wrong with the task: no back-off if the cast below does not get through
+            status = self._release(task_id, "task manager stopped before the task finished", backoff=0.0)
             if status == TaskStatus.PENDING:
                 try:
                     self.rpcapi.run_task(oslo_context.RequestContext(), task)
                 except exception.DelfinLikeException as e:
                     LOG.warning("Could not cast task %s again (%s); the scheduler will", task_id, e)
+        self._stopped.set()
         if self._renewer is not None:
             self._renewer.join(timeout=5)
         LOG.info("Task manager %s stopped; %d running task(s) handed back", self.owner, len(left))
 
 
+def shutdown_limit() -> float:
+    """oslo.service's ``graceful_shutdown_timeout``: after it a stopping process is killed (SIGALRM)."""
+    return float(getattr(CONF, "graceful_shutdown_timeout", 60) or 60)
+
+
 def shutdown_grace() -> float:
     """Seconds a stopping service lets running tasks finish: within oslo.service's limit."""
-    limit = getattr(CONF, "graceful_shutdown_timeout", 60) or 60
-    return max(1.0, limit - 10.0)
+    return max(1.0, shutdown_limit() - 10.0)
 
 
 class TaskManagerService(service.Service):
@@ -201,6 +238,7 @@ class TaskManagerService(service.Service):
         self.lanes = lanes
         self.manager: TaskManager | None = None
         self.servers: rpc_server.LaneServers | None = None
+        self.membership: membership.Membership | None = None
 
     def start(self) -> None:
         """Start the manager and consume the lanes (runs after fork)."""
@@ -210,14 +248,36 @@ class TaskManagerService(service.Service):
         endpoint = endpoints.TaskManagerEndpoint(self.manager)
         self.servers = rpc_server.LaneServers([endpoint], endpoints.RPC_API_VERSION, self.lanes)
         self.servers.start()
+        # joined only once the lanes are consumed: a join tells the scheduler casts can land
+        self.membership = membership.Membership(self.manager, self.lanes)
+        self.membership.start()
 
     def stop(self, graceful: bool = True) -> None:
-        """Stop consuming, finish or hand back in-flight tasks, close the RPC servers."""
+        """Stop consuming, finish or hand back in-flight tasks, close the RPC servers.
+
+        All within :func:`shutdown_limit` (a few seconds are left for the process's own
+        clean-up): the lanes stop while running tasks have :func:`shutdown_grace` s to finish.
+        """
         grace = shutdown_grace() if graceful else 0.0
+        deadline = time.monotonic() + max(grace, shutdown_limit() - 3.0)
+        if self.manager is not None:
+            # at once: a cast read while the lanes wind down goes to another task manager
+            self.manager.refuse_new_tasks()
+        lanes_stopping = None
         if self.servers is not None:
-            self.servers.stop()
+            # an idle lane notices a stop only at its next poll (seconds): meanwhile tasks finish
+            lanes_stopping = threading.Thread(target=self.servers.stop, name="lanes-stop", daemon=True)
+            lanes_stopping.start()
         if self.manager is not None:
             self.manager.stop(grace)
+        if lanes_stopping is not None:
+            lanes_stopping.join(max(0.0, deadline - time.monotonic()))
+        if self.membership is not None:
+            self.membership.stop()  # after the hand-back, so the final counters are recorded
+            self.membership = None
         if self.servers is not None:
-            self.servers.wait(timeout=5.0)
+            # what still runs was handed back: its late result is refused, so do not wait long
+            self.servers.wait(timeout=max(0.5, min(5.0, deadline - time.monotonic())))
+        # exporters may hold files and bus connections; undelivered batches stay in the outbox
+        perf.close_exporters()
         super().stop(graceful)

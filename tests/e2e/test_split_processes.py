@@ -1,4 +1,4 @@
-"""delfin-like-api + two delfin-like-task processes on RabbitMQ, Redis and PostgreSQL.
+"""delfin-like-api + two delfin-like-task processes + delfin-like-scheduler on RabbitMQ, Redis and PostgreSQL.
 
 Registers two fake storages over HTTP, syncs them concurrently, checks the
 exact rows through the API, deletes one, hands a running task over on
@@ -49,6 +49,10 @@ topic = delfin_e2e.{uuid.uuid4().hex[:10]}
 fernet_keys = {Fernet.generate_key().decode()}
 [task_manager]
 workers_per_lane = 2
+membership_group = split-tm-{uuid.uuid4().hex[:10]}
+[scheduler]
+# its own election: other deployments may share this Redis
+election_group = split-{uuid.uuid4().hex[:10]}
 """)
     return {"conf": str(conf), "port": port, "dir": tmp_path}
 
@@ -107,6 +111,9 @@ def test_split_deployment(env, procs):
     for t in tasks:
         # the lane queues exist before the API casts anything to them
         t.wait_for_log("Consuming task lanes")
+    scheduler = Proc("delfin-like-scheduler", args, env["dir"] / "scheduler.log")
+    procs.append(scheduler)
+    scheduler.wait_for_log("Elected leader")
     api_proc = Proc("delfin-like-api", args, env["dir"] / "api.log")
     procs.append(api_proc)
     api = Client(f"http://127.0.0.1:{env['port']}")
@@ -185,9 +192,10 @@ def test_split_deployment(env, procs):
     assert done["attempts"] == 2
     assert int(done["lease_owner"].split(":")[1]) in idle.worker_pids()
 
-    for p in (api_proc, idle):
+    for p in (api_proc, idle, scheduler):
         assert p.terminate() == 0, p.log[-3000:]
-    for p in (*tasks, api_proc):
+    assert "Resigning the leadership" in scheduler.log
+    for p in (*tasks, api_proc, scheduler):
         log = p.log
         for pw in passwords.values():
             assert pw not in log, f"{p.name} logged a password"

@@ -15,7 +15,8 @@ from delfin_like.conf import CONF, default, opts
 
 SAMPLE = pathlib.Path(__file__).resolve().parents[2] / "etc" / "delfin_like" / "delfin_like.conf.sample"
 OPTION_LINE = re.compile(r"^#(\w+) =")
-GROUPS = ("api", "coordination", "database", "rpc", "security", "storage_driver", "task_manager")
+GROUPS = ("api", "coordination", "database", "exporters", "rpc", "scheduler", "security", "storage_driver",
+          "task_manager")
 
 
 def _listed() -> dict[str, list[cfg.Opt]]:

@@ -3,6 +3,7 @@
 import pecan
 
 from delfin_like.api import readiness
+from delfin_like.api.controllers import metrics
 from delfin_like.api.controllers import v1 as v1_controllers
 
 
@@ -13,6 +14,7 @@ def _get_only():
 
 class RootController:
     v1 = v1_controllers.V1Controller()
+    metrics = metrics.MetricsController()
 
     @pecan.expose(generic=True)
     def index(self):

@@ -14,7 +14,8 @@ from sqlalchemy import exc
 from delfin_like import diff
 from delfin_like.common import exception
 from delfin_like.common.constants import Lane, SyncStatus, TaskStatus, TaskType
-from delfin_like.db.sqlalchemy import models, query
+from delfin_like.conf import CONF
+from delfin_like.db.sqlalchemy import dispatch, models, query, schedules
 from delfin_like.db.sqlalchemy.engine import (  # noqa: F401 - re-exported through db.api
     configure,
     dispose,
@@ -144,12 +145,13 @@ def _claim_endpoints(conn, storage_id: str, endpoints) -> None:
 
 @translate_errors
 def storage_register(storage, access_info: dict, endpoints, priority: str = Lane.NORMAL,
-                     capabilities: dict | None = None):
-    """Insert a storage, its access info and endpoints and a PENDING sync task, atomically.
+                     capabilities: dict | None = None, sync_policy: dict | None = None):
+    """Insert a storage, its access info and endpoints, its schedules and a PENDING sync task, atomically.
 
     :param storage: the sdk Storage the registration probe returned.
     :param access_info: vendor, model, rest/ssh/snmp (secrets already encrypted), extra_attributes.
     :param endpoints: ``[(protocol, host, port)]``, unique across storages.
+    :param sync_policy: ``{"interval", "enabled", "next_sync_at"}`` resolved by the caller; None: no schedule.
     :returns: ``(storage dict, task dict)``.
     :raises StorageAlreadyExists: same serial number, or same host and port.
     """
@@ -180,6 +182,7 @@ def storage_register(storage, access_info: dict, endpoints, priority: str = Lane
                 "updated_at": now,
             })
             conn.execute(tasks.insert(), task)
+            schedules.add_initial(conn, storage_id, sync_policy, now)
     except exc.IntegrityError as e:
         # a concurrent registration won the race the checks above could not see
         LOG.info("Registration refused by a unique constraint: %s", str(e.orig).splitlines()[0])
@@ -242,6 +245,8 @@ def storage_mark_deleting(storage_id: str) -> dict:
             conn.execute(tasks.insert(), task)
             task_id = task["id"]
         conn.execute(storages.update().where(storages.c.id == storage_id).values(deleting=True, updated_at=now))
+        # nothing is scheduled for a storage that is going away
+        schedules.delete_for_storage(conn, storage_id)
         # queued syncs of a storage that is going away have nothing left to do
         conn.execute(
             tasks.update()
@@ -430,6 +435,19 @@ def task_get(task_id: str) -> dict:
 
 
 @translate_errors
+def task_state(task_id: str) -> dict:
+    """``{"status", "lease_owner"}`` of a task: one primary-key read (a job's cancellation check).
+
+    :raises TaskNotFound:
+    """
+    with read() as conn:
+        row = conn.execute(sa.select(tasks.c.status, tasks.c.lease_owner).where(tasks.c.id == task_id)).first()
+    if row is None:
+        raise exception.TaskNotFound(task_id)
+    return {"status": row.status, "lease_owner": row.lease_owner}
+
+
+@translate_errors
 def task_list(filters=None, limit=None, offset=None, marker=None, sort=None) -> list[dict]:
     with read() as conn:
         marker_row = query.marker_row(conn, tasks, marker)
@@ -452,7 +470,7 @@ def task_claim(task_id: str, owner: str, lease_seconds: int) -> dict | None:
             .values(
                 status=TaskStatus.RUNNING, lease_owner=owner,
                 lease_expires_at=now + datetime.timedelta(seconds=lease_seconds),
-                attempts=tasks.c.attempts + 1, started_at=now, updated_at=now,
+                attempts=tasks.c.attempts + 1, started_at=now, updated_at=now, not_before=None,
             )
         ).rowcount
     return task_get(task_id) if claimed == 1 else None
@@ -517,9 +535,14 @@ def task_cancel(task_id: str) -> dict:
 
 
 @translate_errors
-def task_release(task_id: str, owner: str, error: str, max_attempts: int) -> str | None:
-    """Hand a RUNNING task back: PENDING for another attempt, or FAILED once attempts are spent.
+def task_release(task_id: str, owner: str, error: str, max_attempts: int,
+                 backoff: float | None = None) -> str | None:
+    """Hand a RUNNING task back: PENDING for another attempt, or FAILED (with ``error``) once
+    ``max_attempts`` are spent.
 
+    :param backoff: seconds before the scheduler casts it again (``not_before``); default
+        ``[task_manager] retry_backoff`` doubled per attempt made, at most ``retry_backoff_max``.
+        A direct cast (a stopping task manager hands a task on) is not held back.
     :returns: the new status, or None if ``owner`` no longer held the task.
     """
     now = utcnow()
@@ -534,42 +557,11 @@ def task_release(task_id: str, owner: str, error: str, max_attempts: int) -> str
         if row.attempts >= max_attempts:
             values = finish_values(TaskStatus.FAILED, None, error, now)
         else:
+            if backoff is None:
+                backoff = dispatch.retry_delay(row.attempts, CONF.task_manager.retry_backoff,
+                                               CONF.task_manager.retry_backoff_max)
             values = {"status": TaskStatus.PENDING, "error": error, "lease_owner": None,
-                      "lease_expires_at": None, "updated_at": now}
+                      "lease_expires_at": None, "updated_at": now,
+                      "not_before": now + datetime.timedelta(seconds=backoff)}
         conn.execute(tasks.update().where(tasks.c.id == task_id).values(**values))
     return values["status"]
-
-
-@translate_errors
-def tasks_to_redispatch(pending_older_than: float, max_attempts: int | None = None) -> list[dict]:
-    """Tasks to cast again: RUNNING ones whose lease expired (reset to PENDING, or FAILED
-    once ``max_attempts`` are spent) and PENDING ones unclaimed for ``pending_older_than``
-    seconds. Their ``updated_at`` is touched so the next scan does not resend them at once."""
-    now = utcnow()
-    with write() as conn:
-        expired = (tasks.c.status == TaskStatus.RUNNING) & (tasks.c.lease_expires_at < now)
-        if max_attempts is not None:
-            conn.execute(
-                tasks.update().where(expired, tasks.c.attempts >= max_attempts).values(
-                    **finish_values(TaskStatus.FAILED, None, "task manager lost (lease expired); attempts spent", now)
-                )
-            )
-        reset = conn.execute(
-            sa.select(tasks.c.id).where(expired)
-        ).scalars().all()
-        if reset:
-            conn.execute(tasks.update().where(tasks.c.id.in_(reset)).values(
-                status=TaskStatus.PENDING, lease_owner=None, lease_expires_at=None,
-                error="task manager lost (lease expired)", updated_at=now,
-            ))
-        cutoff = now - datetime.timedelta(seconds=pending_older_than)
-        stale = conn.execute(
-            sa.select(tasks.c.id).where(tasks.c.status == TaskStatus.PENDING, tasks.c.updated_at < cutoff)
-        ).scalars().all()
-        if stale:
-            conn.execute(tasks.update().where(tasks.c.id.in_(stale)).values(updated_at=now))
-        ids = list(dict.fromkeys([*reset, *stale]))
-        if not ids:
-            return []
-        rows = conn.execute(sa.select(tasks).where(tasks.c.id.in_(ids))).all()
-    return [_task_dict(r) for r in rows]

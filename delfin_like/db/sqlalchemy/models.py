@@ -244,3 +244,52 @@ class Task(Base, TimestampMixin):
     finished_at: Mapped[datetime.datetime | None] = mapped_column(Timestamp)
     result: Mapped[str | None] = mapped_column(Text)
     error: Mapped[str | None] = mapped_column(Text)
+    # retry back-off: the scheduler casts a handed-back task again no earlier than this
+    not_before: Mapped[datetime.datetime | None] = mapped_column(Timestamp)
+
+
+class Schedule(Base, TimestampMixin):
+    """When the scheduler next creates a task for a storage.
+
+    ``kind`` says which task (``periodic_sync``, ``oneshot_sync``; perf collection
+    adds its own kinds) and ``resource_type`` what it covers (``storage`` for a
+    whole-storage sync), so one storage has at most one schedule of each pair.
+    A periodic schedule has an ``interval_seconds``; a one-shot has none and its
+    ``next_run_at`` goes NULL once it fired. The scheduler fires a due row with a
+    compare-and-set on ``next_run_at``, so each due time fires exactly once.
+    """
+
+    __tablename__ = "schedules"
+    __table_args__ = (
+        UniqueConstraint("storage_id", "kind", "resource_type"),
+        Index("ix_schedules_enabled_next_run_at", "enabled", "next_run_at"),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    storage_id: Mapped[str] = mapped_column(ID, ForeignKey("storages.id", ondelete="CASCADE"), nullable=False)
+    kind: Mapped[str] = mapped_column(String(32), nullable=False)
+    resource_type: Mapped[str] = mapped_column(String(64), nullable=False)
+    interval_seconds: Mapped[int | None] = mapped_column(Integer)
+    enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    next_run_at: Mapped[datetime.datetime | None] = mapped_column(Timestamp)
+    last_fired_at: Mapped[datetime.datetime | None] = mapped_column(Timestamp)
+    last_task_id: Mapped[str | None] = mapped_column(ID)
+
+
+class TaskManagerRecord(Base):
+    """One task manager process: written at start, at every report and at stop."""
+
+    __tablename__ = "task_managers"
+
+    # the process's lease owner id (<host>:<pid>:<random>), as in tasks.lease_owner
+    id: Mapped[str] = mapped_column(NAME, primary_key=True)
+    host: Mapped[str] = mapped_column(NAME, nullable=False)
+    pid: Mapped[int] = mapped_column(Integer, nullable=False)
+    # comma-separated lanes it consumes
+    lanes: Mapped[str] = mapped_column(NAME, nullable=False)
+    started_at: Mapped[datetime.datetime] = mapped_column(Timestamp, nullable=False)
+    last_heartbeat: Mapped[datetime.datetime] = mapped_column(Timestamp, nullable=False)
+    tasks_running: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    tasks_done: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    tasks_failed: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    stopped_at: Mapped[datetime.datetime | None] = mapped_column(Timestamp)

@@ -30,6 +30,10 @@ def run(task: dict, owner: str) -> dict:
             # a repeat of a remove that already happened: nothing left to delete
             counts = {"storages": 0}
         db_api.task_finish(task["id"], TaskStatus.COMPLETED, result=counts, owner=owner)
-    LOG.info("Removed storage %s in %.2f s: %s", storage_id, time.monotonic() - started,
-             ", ".join(f"{k} {v}" for k, v in counts.items()))
+    LOG.info(
+        "Removed storage %s in %.2f s: %s",
+        storage_id,
+        time.monotonic() - started,
+        ", ".join(f"{k} {v}" for k, v in counts.items()),
+    )
     return counts

@@ -3,7 +3,9 @@
 The whole job runs under the lock ``storage-<id>``, so two task managers never
 sync one storage at once and a remove waits for a sync in flight. Inside,
 only the rows that changed are written (``diff.compute_changes``), in one
-transaction that also completes the task (``db.api.sync_apply``).
+transaction that also completes the task (``db.api.sync_apply``). Between
+resource types and while a listing streams in, a :class:`Checkpoint` stops
+the job early, writing nothing, once the task is cancelled or no longer ours.
 """
 
 import time
@@ -15,6 +17,7 @@ from delfin_like.common import constants, exception
 from delfin_like.common.constants import TaskStatus
 from delfin_like.conf import CONF
 from delfin_like.db import api as db_api
+from delfin_like.task_manager.jobs.checkpoint import Checkpoint
 
 LOG = logging.getLogger(__name__)
 
@@ -34,7 +37,7 @@ def _cancel(task: dict, owner: str, reason: str) -> None:
 
 
 def _aborted(task: dict, owner: str, error: exception.SyncAborted) -> None:
-    """sync_apply wrote nothing: cancel if the storage went away, else the task is no longer ours."""
+    """Nothing was written: cancel if the storage went away, else the task is no longer ours."""
     try:
         deleting = db_api.storage_get(task["storage_id"]).get("sync_status") == constants.SyncStatus.DELETING
     except exception.StorageNotFound:
@@ -42,16 +45,18 @@ def _aborted(task: dict, owner: str, error: exception.SyncAborted) -> None:
     if deleting:
         _cancel(task, owner, "the storage was deleted during the sync")
     else:
-        # handed back or cancelled meanwhile: whoever holds it now decides its fate
-        LOG.warning("Sync task %s: %s; nothing written", task["id"], error.msg)
+        # cancelled, handed back or re-dispatched meanwhile: whoever holds it now decides its fate
+        LOG.info("Sync task %s stopped, nothing written: %s", task["id"], error.msg)
 
 
-def _changes(driver, resource_type: str, storage_id: str) -> diff.ChangeSet | None:
+def _changes(driver, resource_type: str, storage_id: str, checkpoint: Checkpoint) -> diff.ChangeSet | None:
     """Diff one resource type of the driver against the stored fingerprints.
 
     :returns: the change set, or None if the driver cannot list that type (stored rows stay).
+    :raises SyncAborted: the task stopped being ours while the listing streamed in.
     """
     lister = getattr(driver, LISTERS[resource_type])
+    checkpoint.check()
 
     def compute():
         snapshot = lister()
@@ -60,7 +65,7 @@ def _changes(driver, resource_type: str, storage_id: str) -> diff.ChangeSet | No
         stored = db_api.resource_fingerprints(storage_id, resource_type)
         try:
             # iterating the driver's generator happens here, inside the choke point
-            return diff.compute_changes(resource_type, stored, snapshot)
+            return diff.compute_changes(resource_type, stored, checkpoint.watch(snapshot))
         except diff.DuplicateNativeId as e:
             raise exception.StorageBackendError(str(e)) from e
 
@@ -73,8 +78,10 @@ def _summary(result: dict) -> str:
         if resource_type not in result:
             continue  # the driver cannot list it
         c = result[resource_type]
-        parts.append(f"{resource_type} +{c.get('added', 0)} ~{c.get('updated', 0)} "
-                     f"-{c.get('deleted', 0)} ={c.get('unchanged', 0)}")
+        parts.append(
+            f"{resource_type} +{c.get('added', 0)} ~{c.get('updated', 0)} "
+            f"-{c.get('deleted', 0)} ={c.get('unchanged', 0)}"
+        )
     return f"{'; '.join(parts)}; {result.get('rows_written', 0)} rows written"
 
 
@@ -83,43 +90,67 @@ def run(task: dict, owner: str) -> dict | None:
 
     :param task: the claimed task dict (``id``, ``storage_id``).
     :param owner: this task manager's lease owner id.
-    :returns: the task result, or None if the task was cancelled (storage gone or deleting).
+    :returns: the task result, or None if nothing was written: the storage is gone or
+        being deleted (the task is CANCELLED here), or the task was cancelled, handed
+        back or taken over meanwhile (its row already says so).
     :raises LockUnavailable, CoordinationUnavailable, DatabaseUnavailable: transient.
     :raises DelfinLikeException: a driver or data error (the task is FAILED by the caller).
     """
     storage_id = task["storage_id"]
     started = time.monotonic()
-    with coordination.storage_lock(storage_id, purpose="sync"):
+    checkpoint = Checkpoint(task, owner)
+    with coordination.storage_lock(storage_id, purpose="sync") as held:
+        checkpoint.lock = held
+        # both lines inside the lock: an operator (or the fault tests) can check holds never overlap
+        LOG.debug("Sync task %s holds lock storage-%s", task["id"], storage_id)
         try:
-            storage = db_api.storage_get(storage_id)
-        except exception.StorageNotFound:
-            _cancel(task, owner, "the storage was deleted")
-            return None
-        if storage.get("sync_status") == constants.SyncStatus.DELETING:
-            _cancel(task, owner, "the storage is being deleted")
-            return None
-
-        access_info = driver_manager.access_info_from_stored(db_api.access_info_get(storage_id))
-        driver = driver_manager.load(access_info)
-        try:
-            # get_storage is one bounded call; listings are streamed and bounded by the driver
-            sdk_storage = driver_manager.call_with_deadline(
-                driver.get_storage, CONF.storage_driver.timeout, what="get_storage")
-            change_sets = [_changes(driver, rt, storage_id) for rt in constants.RESOURCE_TYPES]
-            change_sets = [c for c in change_sets if c is not None]
-            capabilities = driver_manager.call(driver.get_capabilities, what="get_capabilities")
-        finally:
-            try:
-                driver.close()
-            except Exception:  # noqa: BLE001 - closing must not hide the sync's outcome
-                LOG.warning("Driver close failed for storage %s", storage_id, exc_info=True)
-
-        try:
-            result = db_api.sync_apply(storage_id, task["id"], owner, sdk_storage, change_sets,
-                                       capabilities=capabilities)
+            result = _sync_locked(task, owner, checkpoint)
         except exception.SyncAborted as e:
             _aborted(task, owner, e)
             return None
-    LOG.info("Synced storage %s (task %s) in %.2f s: %s", storage_id, task["id"],
-             time.monotonic() - started, _summary(result))
+        finally:
+            LOG.debug("Sync task %s releases lock storage-%s", task["id"], storage_id)
+    if result is not None:
+        LOG.info(
+            "Synced storage %s (task %s) in %.2f s: %s",
+            storage_id,
+            task["id"],
+            time.monotonic() - started,
+            _summary(result),
+        )
     return result
+
+
+def _sync_locked(task: dict, owner: str, checkpoint: Checkpoint) -> dict | None:
+    """The body of :func:`run`, under the storage lock; SyncAborted means nothing was written."""
+    storage_id = task["storage_id"]
+    try:
+        storage = db_api.storage_get(storage_id)
+    except exception.StorageNotFound:
+        _cancel(task, owner, "the storage was deleted")
+        return None
+    if storage.get("sync_status") == constants.SyncStatus.DELETING:
+        _cancel(task, owner, "the storage is being deleted")
+        return None
+    # the lock may have taken a while: a task cancelled meanwhile never reaches the driver
+    checkpoint.check()
+
+    access_info = driver_manager.access_info_from_stored(db_api.access_info_get(storage_id))
+    driver = driver_manager.load(access_info)
+    try:
+        # get_storage is one bounded call; listings are streamed and bounded by the driver
+        sdk_storage = driver_manager.call_with_deadline(
+            driver.get_storage, CONF.storage_driver.timeout, what="get_storage"
+        )
+        change_sets = [_changes(driver, rt, storage_id, checkpoint) for rt in constants.RESOURCE_TYPES]
+        change_sets = [c for c in change_sets if c is not None]
+        capabilities = driver_manager.call(driver.get_capabilities, what="get_capabilities")
+    finally:
+        try:
+            driver.close()
+        except Exception:  # noqa: BLE001 - closing must not hide the sync's outcome
+            LOG.warning("Driver close failed for storage %s", storage_id, exc_info=True)
+    checkpoint.check()
+    # one round trip: never write a change set computed while another sync may have held the storage
+    checkpoint.check_lock()
+    return db_api.sync_apply(storage_id, task["id"], owner, sdk_storage, change_sets, capabilities=capabilities)

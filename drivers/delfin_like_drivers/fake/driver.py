@@ -21,6 +21,21 @@ can predict exactly what lands in the database:
     every call (``error``) or only when listing (``sync_error``).
 ``delay``
     Seconds ``list_volumes`` sleeps before yielding (slow back ends, cancellation).
+
+Performance metrics come from I/O counters that grow with wall-clock time and
+are an exact function of it: resource ``r`` with rate ``k`` per second holds
+``k * (t_us - epoch_us) // 1_000_000`` at ``t_us`` microseconds since the epoch
+(:meth:`FakeStorageDriver.perf_counters` tells any of them), so a test can
+check every rate exactly. Options:
+
+``perf_min_interval`` (default 5)
+    The finest collection interval declared, in seconds.
+``counter_bits`` (64 or 32, default 64)
+    Counters wrap at ``2**counter_bits``, as SNMP Counter32 values do.
+``perf_epoch`` (default 1700000000)
+    When the counters started; a new value is a counter reset (a reboot).
+``perf_delay`` / ``perf_error``
+    Seconds ``collect_perf_metrics`` sleeps first; or an error name (as ``error``) it raises.
 """
 
 import hashlib
@@ -28,9 +43,37 @@ import itertools
 import threading
 import time
 
-from delfin_like.sdk import driver, exceptions, models
+from delfin_like.sdk import driver, exceptions, models, perf
 
 GiB = 1024**3
+MiB = 1024**2
+RT = models.ResourceType
+_IO_METRICS = (
+    "iops",
+    "read_iops",
+    "write_iops",
+    "throughput",
+    "read_throughput",
+    "write_throughput",
+    "response_time",
+    "read_response_time",
+    "write_response_time",
+    "read_ops_total",
+    "write_ops_total",
+    "read_bytes_total",
+    "write_bytes_total",
+)
+# resources whose busy time is counted too
+_BUSY_TYPES = (RT.CONTROLLER, RT.DISK)
+_COUNTER_NAMES = (
+    "read_ops",
+    "write_ops",
+    "read_bytes",
+    "write_bytes",
+    "read_latency_us",
+    "write_latency_us",
+    "busy_us",
+)
 _generations: dict[str, itertools.count] = {}
 _generations_lock = threading.Lock()
 
@@ -84,6 +127,17 @@ class FakeStorageDriver(driver.StorageDriver):
             raise exceptions.InvalidAccessInfo("extra_attributes.delay must be a number")
         if self.delay < 0:
             raise exceptions.InvalidAccessInfo("extra_attributes.delay must be >= 0")
+        self.perf_min_interval = _int(attrs, "perf_min_interval", 5, minimum=1)
+        self.counter_bits = _int(attrs, "counter_bits", 64, minimum=32)
+        if self.counter_bits not in (32, 64):
+            raise exceptions.InvalidAccessInfo("extra_attributes.counter_bits must be 32 or 64")
+        self.perf_epoch_us = _int(attrs, "perf_epoch", 1_700_000_000) * 1_000_000
+        self.perf_error = attrs.get("perf_error")
+        try:
+            self.perf_delay = float(attrs.get("perf_delay", 0) or 0)
+        except (TypeError, ValueError):
+            raise exceptions.InvalidAccessInfo("extra_attributes.perf_delay must be a number")
+        self._perf_rates: dict[tuple[str, str], tuple[int, ...]] = {}
         endpoint = access_info.rest or access_info.ssh or access_info.snmp
         self.endpoint = f"{endpoint.host}:{endpoint.port}" if endpoint else "local"
         digest = hashlib.sha256(f"{self.seed}/{self.endpoint}".encode()).hexdigest()[:12].upper()
@@ -234,3 +288,114 @@ class FakeStorageDriver(driver.StorageDriver):
                 compressed=i % 3 == 0,
                 deduplicated=i % 5 == 0,
             )
+
+    # -- performance ------------------------------------------------------------------
+
+    def get_capabilities(self):
+        self._maybe_fail(listing=False)
+        resources = {}
+        for resource_type in RT.ALL:
+            metrics = _IO_METRICS + (("utilization",) if resource_type in _BUSY_TYPES else ())
+            resources[resource_type] = perf.ResourceCapability(metrics, self.perf_min_interval, is_historic=False)
+        return perf.capabilities(resources)
+
+    def perf_resources(self, resource_type: str) -> list[tuple[str, str]]:
+        """``(native id, name)`` of every resource of a type that has counters."""
+        seed = self.seed
+        if resource_type == RT.STORAGE:
+            return [(self.serial_number, f"fake-array-{seed}")]
+        if resource_type == RT.STORAGE_POOL:
+            return [(f"pool-{i}", f"pool_{seed}_{i}") for i in range(self.pools)]
+        if resource_type == RT.VOLUME:
+            return [(f"vol-{i}", f"volume_{seed}_{i}") for i in self.volume_indices(self.generation or 0)]
+        if resource_type == RT.CONTROLLER:
+            return [(f"ctrl-{c}", f"controller_{seed}_{c}") for c in range(self.controllers)]
+        if resource_type == RT.PORT:
+            return [
+                (f"port-{c}-{j}", f"{'FC' if j % 2 == 0 else 'ETH'}{c}{j}")
+                for c in range(self.controllers)
+                for j in range(self.ports_per_controller)
+            ]
+        if resource_type == RT.DISK:
+            return [(f"disk-{d}", f"disk_{seed}_{d}") for d in range(self.disks)]
+        raise exceptions.NotSupported(f"no counters for resource type {resource_type!r}")
+
+    def _rates(self, resource_type: str, resource_id: str) -> tuple[int, ...]:
+        key = (resource_type, resource_id)
+        rates = self._perf_rates.get(key)
+        if rates is None:
+            h = int.from_bytes(
+                hashlib.blake2b(f"{self.seed}/{resource_type}/{resource_id}".encode(), digest_size=8).digest(), "big"
+            )
+            read_ops, write_ops = 50 + h % 5000, 20 + (h >> 13) % 3000
+            latency_us = 100 + (h >> 26) % 4900
+            busy_us = 1000 * ((h >> 39) % 1000) if resource_type in _BUSY_TYPES else 0  # per second
+            rates = (
+                read_ops,
+                write_ops,
+                (1 + (h >> 49) % 400) * MiB,
+                (1 + (h >> 57) % 120) * MiB,
+                read_ops * latency_us,
+                write_ops * latency_us,
+                busy_us,
+            )
+            self._perf_rates[key] = rates
+        return rates
+
+    def perf_counters(self, resource_type: str, resource_id: str, at: float) -> dict[str, int]:
+        """The counters of one resource at ``at`` (seconds since the epoch), wrapped at ``counter_bits``."""
+        elapsed_us = max(0, round(at * 1_000_000) - self.perf_epoch_us)
+        modulus = 1 << self.counter_bits
+        return {
+            name: (rate * elapsed_us // 1_000_000) % modulus
+            for name, rate in zip(_COUNTER_NAMES, self._rates(resource_type, resource_id), strict=True)
+        }
+
+    def collect_perf_metrics(self, resource_metrics, start, end):
+        """Read every resource's counters at ``end`` and turn them into samples (see the module docstring)."""
+        if self.perf_error:
+            cls = _ERRORS.get(self.perf_error, exceptions.BackendError)
+            raise cls(f"fake back end configured to fail collection ({self.perf_error})")
+        if self.perf_delay:
+            time.sleep(self.perf_delay)
+        for resource_type, wanted in resource_metrics.items():
+            yield from self._collect(resource_type, tuple(wanted), end)
+
+    def _collect(self, resource_type: str, wanted: tuple[str, ...], at: float):
+        Sample, tracker, bits = models.MetricSample, self.counters, self.counter_bits
+        for resource_id, name in self.perf_resources(resource_type):
+            counters = self.perf_counters(resource_type, resource_id, at)
+            deltas = tracker.observe(f"{resource_type}:{resource_id}", at, counters, width=bits)
+            for metric in wanted:
+                value = _metric_value(metric, counters, deltas)
+                if value is not None:
+                    interval = None if metric.endswith("_total") else deltas.seconds
+                    yield Sample(resource_type, resource_id, metric, value, at, name, interval)
+
+
+_RW_OPS = ("read_ops", "write_ops")
+_RW_LATENCY = ("read_latency_us", "write_latency_us")
+
+
+def _metric_value(metric: str, counters: dict[str, int], d) -> float | None:
+    """One metric from the counters now and their deltas since the last reading (None: no rate yet)."""
+    if metric.endswith("_total"):
+        return counters[metric[: -len("_total")]]
+    if d is None:
+        return None
+    if metric == "iops":
+        return d.sum_rate(*_RW_OPS)
+    if metric == "throughput":
+        return d.sum_rate("read_bytes", "write_bytes")
+    if metric.endswith("_iops"):
+        return d.rate(f"{metric[:-5]}_ops")
+    if metric.endswith("_throughput"):
+        return d.rate(f"{metric[:-11]}_bytes")
+    if metric == "response_time":
+        return d.per(_RW_LATENCY, _RW_OPS, 1e-6)
+    if metric.endswith("_response_time"):
+        side = metric[: -len("_response_time")]
+        return d.per((f"{side}_latency_us",), (f"{side}_ops",), 1e-6)
+    if metric == "utilization":
+        return d.rate("busy_us", 1e-6)
+    return None

@@ -36,6 +36,24 @@ What SNMP can express, and how it is read (numeric OIDs only; no MIB files neede
       connection (down with ifAdminStatus up: abnormal health); IP-MIB ipAddrTable the
       IPv4 address and mask. Controllers are not expressed: ``list_controllers`` is None.
 
+Performance (``collect_perf_metrics``; the columns are listed in :mod:`.snmp_perf`)
+    * Volumes and disks: UCD-DISKIO-MIB diskIOTable rows whose diskIODevice is a volume's
+      name (an hrStorage entry ``/<pool>/<name>``; a name two volumes share is skipped) or a
+      disk's (an hrDevice disk-storage descr). iops/read_iops/write_iops from diskIOReads and
+      diskIOWrites (Counter32), throughput/read_throughput/write_throughput from
+      diskIONReadX/diskIONWrittenX (Counter64), or diskIONRead/diskIONWritten (Counter32) for
+      rows without them, and the four counters raw as ``*_total``.
+    * Ports: IF-MIB ifHCOutOctets (read by hosts) and ifHCInOctets (written by hosts),
+      Counter64, or ifOutOctets/ifInOctets (Counter32) where the agent has no ifXTable HC
+      counters: throughput/read_throughput/write_throughput and the byte totals. Packets
+      are not I/O operations: no port iops.
+    * Rates are over sysUpTime (TimeTicks, hundredths, a wrap at 2**32 read as such): the
+      array's time between two polls, not the poller's. The first poll, a poll after the
+      agent restarted (sysUpTime went back) and a counter that was reset give no rate; a
+      counter that wrapped (at 2**32 or 2**64 as its column says) does. A Counter32 byte
+      column wraps every 4 GiB: more than 2 GiB moved between two polls reads as a reset,
+      so such agents need short intervals. Samples are stamped with the poll's end.
+
 A driver instance reads each table once and answers later calls from that reading, so
 one sync sees one consistent array; ``close()`` (the service calls it after every sync
 and probe) forgets it. Errors: no answer is :class:`~delfin_like.sdk.exceptions.DriverTimeout`

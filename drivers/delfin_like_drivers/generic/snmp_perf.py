@@ -12,11 +12,16 @@ What is read (numeric OIDs; the mapping is described in :mod:`delfin_like_driver
   2**32), the time base of every rate, so rates are over the array's time, not the poll's.
 
 Rates come from :class:`~delfin_like.sdk.rates.CounterTracker`: the counters of one resource are
-observed in one group per counter width (32 or 64 bits wrap at their own modulus), and the
-deltas are divided by the sysUpTime seconds between the two readings.
+observed in groups by kind (operations, bytes) and width (32 or 64 bits wrap at their own
+modulus), and the deltas are divided by the sysUpTime seconds between the two readings. A
+decrease is a wrap only if the wrapped growth is plausible: at most half the counter's range
+and at most :data:`MAX_RATE` per second of sysUpTime; otherwise it is a reset. A reset of any
+counter of a resource voids all its rates of that poll (a device resets its counters together;
+that catches a reset a Counter32 alone would read as a wrap).
 """
 
 import dataclasses
+import math
 from collections.abc import Iterable, Iterator
 
 from delfin_like.sdk import exceptions, models, perf, rates
@@ -46,6 +51,9 @@ PORT_COUNTERS = {
     "write_bytes": ((tables.IFX + (6,), 64), (tables.IF + (10,), 32)),  # ifHCInOctets, ifInOctets
 }
 _SOFTWARE_LOOPBACK = 24
+# the most a counter can plausibly grow per second (a decrease needing more is a reset, not a wrap):
+# far above any one device or port, far below what makes a reset of a Counter32 look like a wrap
+MAX_RATE = {"ops": 10**7, "bytes": 10**11}
 
 # metric -> the counters whose deltas (summed) over the seconds give it
 RATE_METRICS = {
@@ -205,6 +213,14 @@ def port_rows(if_table: Table, ifx: Table) -> dict[Oid, tuple[str, str]]:
     return out
 
 
+def _groups(counters: dict[str, tuple[int, int]]) -> dict[tuple[str, int], dict[str, int]]:
+    # one tracker entry per kind and width: each wraps at its own modulus and has its own plausible growth
+    out: dict[tuple[str, int], dict[str, int]] = {}
+    for name, (value, width) in counters.items():
+        out.setdefault((name.rsplit("_", 1)[1], width), {})[name] = value
+    return out
+
+
 def samples(
     tracker: rates.CounterTracker,
     resource_type: str,
@@ -220,13 +236,19 @@ def samples(
     """
     metrics = tuple(metrics)
     for reading in readings:
-        # one tracker entry per width: a 32-bit and a 64-bit counter wrap at different moduli
         merged: dict[str, int | None] = {}
-        for width in sorted({w for _, w in reading.counters.values()}):
-            group = {name: value for name, (value, w) in reading.counters.items() if w == width}
-            deltas = tracker.observe(f"{resource_type}:{reading.resource_id}/c{width}", at, group, width=width)
-            merged.update(deltas.deltas if deltas is not None else dict.fromkeys(group))
-        deltas = rates.CounterDeltas(elapsed, merged) if elapsed else None
+        reset = False
+        for (kind, width), group in sorted(_groups(reading.counters).items()):
+            limit = None if not elapsed else min(1 << (width - 1), math.ceil(elapsed * MAX_RATE[kind]))
+            key = f"{resource_type}:{reading.resource_id}/{kind}{width}"
+            deltas = tracker.observe(key, at, group, width=width, max_delta=limit)
+            if deltas is None:  # the first reading of this group: no rate yet
+                merged.update(dict.fromkeys(group))
+            else:
+                merged.update(deltas.deltas)
+                reset = reset or any(d is None for d in deltas.deltas.values())
+        # a device resets all its counters at once: one that reads as reset voids the others' deltas
+        deltas = rates.CounterDeltas(elapsed, merged) if elapsed and not reset else None
         for metric in metrics:
             if metric in TOTAL_METRICS:
                 cell = reading.counters.get(TOTAL_METRICS[metric])

@@ -112,6 +112,8 @@ class SnmpFrontEnd:
     :param state_dir: where the configuration, relay, log and agent state go (a private
         temporary directory, removed at stop, when None).
     :param malformed_kind: what ``faults["snmp"].malformed`` breaks (``wrong_type`` or ``missing_column``).
+    :param counters64: serve the Counter64 columns (diskIONReadX/diskIONWrittenX, ifHC*); False
+        plays an agent that has only the Counter32 ones (switchable at run time: :attr:`counters64`).
     """
 
     def __init__(
@@ -128,6 +130,7 @@ class SnmpFrontEnd:
         v3_priv_protocol: str = "AES",
         malformed_kind: str = snmp_mib.WRONG_TYPE,
         snmpd: str | None = None,
+        counters64: bool = True,
     ):
         if community is None and v3_user is None:
             raise ValueError("give a community, a v3 user, or both")
@@ -164,6 +167,7 @@ class SnmpFrontEnd:
         self._refreshes = 0
         self._builder = snmp_mib.Builder()
         self._ctx = snmp_mib.ViewContext(array)
+        self._ctx.counters64 = bool(counters64)
         self._last_answer = 0.0
         self._drop_setting: int | None = None
         self._answered = 0
@@ -175,6 +179,15 @@ class SnmpFrontEnd:
     def port(self) -> int:
         """The UDP port the agent listens on (after ``start()``)."""
         return self._port if self._port is not None else self.requested_port
+
+    @property
+    def counters64(self) -> bool:
+        """Whether the Counter64 columns are served (takes effect at the next request)."""
+        return self._ctx.counters64
+
+    @counters64.setter
+    def counters64(self, value: bool) -> None:
+        self._ctx.counters64 = bool(value)
 
     @property
     def running(self) -> bool:

@@ -23,10 +23,13 @@ The array is expressed the way a generic host agent expresses storage (see the
 * UCD-DISKIO-MIB diskIOTable: one row per disk and per volume (``diskIODevice`` =
   its name) with the model's monotonic counters (bytes read/written, 32-bit and
   64-bit; read/write operations; busy time in microseconds = summed latency).
+  Counter32 columns wrap at 2**32 as a real agent's do; ``counters64=False`` (the front
+  end's option) leaves out the Counter64 byte columns, as an older agent would.
 * IF-MIB ifTable/ifXTable: one interface per port (ifDescr = the port's native
   id, ifName = its name, ifType fibreChannel or ethernetCsmacd, ifSpeed/ifHighSpeed,
   ifPhysAddress = the WWPN or MAC, oper status up/down, octet and packet
-  counters: in = written by hosts, out = read by hosts). IP-MIB ipAddrTable
+  counters: in = written by hosts, out = read by hosts; the ifHC* Counter64 ones are
+  left out with ``counters64=False``). IP-MIB ipAddrTable
   carries the Ethernet ports' IPv4 address and mask.
 
 Table indexes are given out once per resource and kept, so a resource keeps its
@@ -228,6 +231,7 @@ class ViewContext:
     def __init__(self, array):
         self.array = array
         self.malformed: str | None = None
+        self.counters64 = True  # False: an agent without the Counter64 columns
 
     def counters(self, resource_id: str):
         try:
@@ -380,7 +384,7 @@ class Builder:
 
         def counter(field: str, modulo: int):
             def value(row):
-                c = ctx.counters(row[0])
+                c = None if modulo > 2**32 and not ctx.counters64 else ctx.counters(row[0])
                 return None if c is None else getattr(c, field) % modulo
 
             return value
@@ -415,7 +419,7 @@ class Builder:
 
         def counter(field: str, modulo: int):
             def value(port):
-                c = ctx.counters(port.id)
+                c = None if modulo > 2**32 and not ctx.counters64 else ctx.counters(port.id)
                 return None if c is None else getattr(c, field) % modulo
 
             return value

@@ -9,7 +9,11 @@ from alembic.script import ScriptDirectory
 
 from delfin_like.db import migration
 from delfin_like.db.sqlalchemy import engine as db_engine
-from delfin_like.db.sqlalchemy import models
+from delfin_like.db.sqlalchemy import (
+    jobs,  # noqa: F401 - its table joins models.Base.metadata
+    metrics,  # noqa: F401 - its tables join models.Base.metadata
+    models,
+)
 
 
 @pytest.fixture(params=["sqlite", "postgresql", "mysql"])
@@ -95,5 +99,69 @@ def test_rows_survive_the_upgrade_from_the_previous_revision(empty_db):
             assert conn.execute(sa.text("SELECT serial_number, capabilities FROM storages")).all() == [("SN1", None)]
             assert conn.execute(sa.text("SELECT native_volume_id FROM volumes")).scalars().all() == ["vol-1"]
             assert conn.execute(sa.text("SELECT COUNT(*) FROM disks")).scalar() == 0
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_from_0002_schedules_existing_storages(empty_db):
+    """At 0003 every storage registered before gets the default periodic sync, spread over one
+    interval; tasks keep their rows with no back-off; task managers start empty."""
+    migration.upgrade("0002", url=empty_db)
+    engine = db_engine.create_engine(empty_db)
+    now = "2026-01-01 00:00:00"
+    try:
+        with engine.begin() as conn:
+            for i in (1, 2):
+                conn.execute(sa.text(
+                    "INSERT INTO storages (id, name, vendor, model, serial_number, status, raw_capacity,"
+                    " total_capacity, used_capacity, free_capacity, subscribed_capacity, fingerprint, deleting,"
+                    " created_at) VALUES (:id, 'a', 'v', 'm', :sn, 'normal', 1, 1, 0, 1, 0, 'f', :false, :now)"
+                ), {"id": f"s{i}", "sn": f"SN{i}", "false": False, "now": now})
+            conn.execute(sa.text(
+                "INSERT INTO tasks (id, type, storage_id, priority, status, attempts, created_at)"
+                " VALUES ('t1', 'sync', 's1', 'normal', 'RUNNING', 1, :now)"
+            ), {"now": now})
+        migration.upgrade("0003", url=empty_db)
+        with engine.connect() as conn:
+            rows = conn.execute(sa.text(
+                "SELECT storage_id, kind, resource_type, interval_seconds, enabled, next_run_at, created_at"
+                " FROM schedules ORDER BY storage_id")).all()
+            assert [(r.storage_id, r.kind, r.resource_type, r.interval_seconds, bool(r.enabled)) for r in rows] == [
+                ("s1", "periodic_sync", "storage", 3600, True), ("s2", "periodic_sync", "storage", 3600, True)]
+            offsets = [(_as_datetime(r.next_run_at) - _as_datetime(r.created_at)).total_seconds() for r in rows]
+            assert offsets == [1800, 3600]
+            assert conn.execute(sa.text("SELECT id, status, not_before FROM tasks")).all() == [
+                ("t1", "RUNNING", None)]
+            assert conn.execute(sa.text("SELECT COUNT(*) FROM task_managers")).scalar() == 0
+        migration.downgrade("0002", url=empty_db)
+        assert "schedules" not in sa.inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+
+
+def _as_datetime(value):
+    import datetime
+
+    return value if isinstance(value, datetime.datetime) else datetime.datetime.fromisoformat(value)
+
+
+def test_a_schedule_goes_with_its_storage(empty_db):
+    """schedules.storage_id cascades: deleting a storage row deletes its schedules."""
+    migration.upgrade("0003", url=empty_db)
+    engine = db_engine.create_engine(empty_db)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text(
+                "INSERT INTO storages (id, name, vendor, model, serial_number, status, raw_capacity, total_capacity,"
+                " used_capacity, free_capacity, subscribed_capacity, fingerprint, deleting, created_at)"
+                " VALUES ('s1', 'a', 'v', 'm', 'SN1', 'normal', 1, 1, 0, 1, 0, 'f', :false, '2026-01-01')"
+            ), {"false": False})
+            conn.execute(sa.text(
+                "INSERT INTO schedules (id, storage_id, kind, resource_type, enabled, created_at)"
+                " VALUES ('p1', 's1', 'periodic_sync', 'storage', :true, '2026-01-01')"), {"true": True})
+        with engine.begin() as conn:
+            conn.execute(sa.text("DELETE FROM storages"))
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT COUNT(*) FROM schedules")).scalar() == 0
     finally:
         engine.dispose()

@@ -153,7 +153,9 @@ def test_sync_matches_the_model_before_and_after_churn(platform, ssh_sim, svc_ar
     assert (storage["serial_number"], storage["vendor"], storage["model"]) == (svc_array.serial, "IBM", snap.model)
     assert_inventory(platform, storage["id"], snap)
     caps = platform.api.get(f"/v1/storages/{storage['id']}/capabilities").json["capabilities"]
-    assert caps["resource_metrics"] == {} and caps["is_historic"] is False
+    # the simulator serves lsiostatscounters: its metrics are declared (see test_perf_svc_ssh.py)
+    assert set(caps["resource_metrics"]) == {"storage", "storage_pool", "volume", "controller", "port", "disk"}
+    assert caps["is_historic"] is False
 
     changed = svc_array.churn(created=12, resized=7, deleted=5)
     offline = next(v.id for v in snap.volumes if v.id in svc_array.volumes)

@@ -85,7 +85,10 @@ def test_unknown_storage_is_404_everywhere(api):
 def test_capabilities_come_from_the_registration_probe(api, storage):
     caps = api.get(f"/v1/storages/{storage['id']}/capabilities").json["capabilities"]
     assert caps["storage_id"] == storage["id"]
-    assert caps["is_historic"] is False and caps["resource_metrics"] == {}
+    assert caps["is_historic"] is False
+    # the fake driver declares every resource type's counters (delfin_like.sdk.perf)
+    assert caps["resource_metrics"]["volume"]["iops"]["unit"] == "ops/s"
+    assert caps["collection"]["volume"] == {"min_interval": 5, "is_historic": False}
 
 
 def test_controllers_ports_and_disks_after_a_sync(api, storage):

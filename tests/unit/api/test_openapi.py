@@ -19,9 +19,10 @@ from pecan import rest
 from delfin_like.api import views
 from delfin_like.api.controllers import openapi, root
 from delfin_like.api.schemas.v1 import storages as body_schemas
+from delfin_like.api.schemas.v1 import sync_policy as sync_policy_schemas
 from delfin_like.common import constants
 from delfin_like.db.sqlalchemy import api as sql_api
-from delfin_like.db.sqlalchemy import inventory
+from delfin_like.db.sqlalchemy import inventory, members
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 # RestController's conventional methods: name -> (HTTP method, takes its own id)
@@ -143,7 +144,8 @@ def test_route_walker_sees_the_known_shapes():
     for route in [("GET", "/"), ("GET", "/healthz"), ("GET", "/v1"), ("GET", "/v1/openapi.json"),
                   ("POST", "/v1/storages"), ("POST", "/v1/storages/sync"), ("POST", "/v1/storages/{}/sync"),
                   ("DELETE", "/v1/storages/{}"), ("GET", "/v1/storage-pools/{}"),
-                  ("PUT", "/v1/storages/{}/access-info"), ("GET", "/v1/storages/{}/capabilities")]:
+                  ("PUT", "/v1/storages/{}/access-info"), ("GET", "/v1/storages/{}/capabilities"),
+                  ("DELETE", "/v1/storages/{}/sync-policy"), ("GET", "/v1/task-managers")]:
         assert route in routes
 
 
@@ -159,6 +161,8 @@ def _schema(doc, name):
     ("Controller", "CONTROLLER_FIELDS"),
     ("Port", "PORT_FIELDS"),
     ("Disk", "DISK_FIELDS"),
+    ("SyncPolicy", "SYNC_POLICY_FIELDS"),
+    ("TaskManager", "TASK_MANAGER_FIELDS"),
 ])
 def test_resource_schemas_match_the_views(doc, schema, fields):
     """Each view is an allow-list; the schema names exactly those fields, all required."""
@@ -190,6 +194,7 @@ def test_inventory_filters_are_documented(doc, resource_type):
 
 
 @pytest.mark.parametrize("path, keys", [
+    ("/v1/task-managers", members.TASK_MANAGER_FILTERS),
     ("/v1/storages", sql_api.STORAGE_FILTERS),
     ("/v1/tasks", sql_api.TASK_FILTERS),
     ("/v1/access-infos", getattr(sql_api, "ACCESS_INFO_FILTERS", ("storage_id", "vendor", "model"))),
@@ -252,6 +257,7 @@ def _without_descriptions(schema):
 @pytest.mark.parametrize("name, validator_schema", [
     ("StorageRegistration", body_schemas.register),
     ("AccessInfoUpdate", body_schemas.update_access_info),
+    ("SyncPolicyUpdate", sync_policy_schemas.update),
 ])
 def test_request_body_schemas_match_what_the_api_validates(doc, name, validator_schema):
     assert _without_descriptions(_schema(doc, name)) == _without_descriptions(validator_schema)

@@ -109,6 +109,27 @@ def test_counters_follow_the_clock_and_faults_break_what_they_say(array, built):
     assert len(used) == len(array.pools)  # volumes lost their hrStorageUsed
 
 
+def test_counter32_columns_wrap_and_counters64_off_leaves_out_the_64_bit_columns(array, built):
+    _, ctx, view = built
+    array.advance(100_000)  # far enough for 32-bit byte counters to have wrapped
+    snap = array.snapshot()
+    names = column(view, m.DISKIO_ENTRY, 2)
+    ids = {d.name: d.id for d in snap.disks} | {v.name: v.id for v in snap.volumes}
+    for number, field, modulus in ((3, "read_bytes", 2**32), (5, "read_ops", 2**32), (12, "read_bytes", 2**64)):
+        got = column(view, m.DISKIO_ENTRY, number)
+        assert got == {i: getattr(snap.counters[ids[n]], field) % modulus for i, n in names.items()}, number
+    assert any(snap.counters[r].read_bytes >= 2**32 for r in ids.values())  # some did wrap
+    port_ids = column(view, m.IF_ENTRY, 2)
+    assert column(view, m.IFX_ENTRY, 6) == {i: snap.counters[pid].write_bytes for i, pid in port_ids.items()}
+    assert column(view, m.IF_ENTRY, 16) == {i: snap.counters[pid].read_bytes % 2**32 for i, pid in port_ids.items()}
+
+    ctx.counters64 = False
+    for entry, number in ((m.DISKIO_ENTRY, 12), (m.DISKIO_ENTRY, 13), (m.IFX_ENTRY, 6), (m.IFX_ENTRY, 10)):
+        assert column(view, entry, number) == {}, (entry, number)
+    assert len(column(view, m.DISKIO_ENTRY, 3)) == len(names) and len(column(view, m.IF_ENTRY, 10)) == len(port_ids)
+    assert len(column(view, m.IFX_ENTRY, 1)) == len(port_ids)  # ifName is still there
+
+
 def test_ports_disks_and_system(array, built):
     _, _, view = built
     snap = array.snapshot()

@@ -184,16 +184,3 @@ def test_ports_from_if_mib_and_ip_mib():
     if_table[col["type"]][(2,)] = b"56"
     with pytest.raises(exceptions.BackendError, match="ifType of ifTable row 2"):
         t.parse_ports(if_table, ifx, addresses)
-
-
-def test_capabilities_declare_what_the_counters_allow():
-    caps = t.capabilities()
-    assert caps["is_historic"] is False and set(caps["resource_metrics"]) == {"volume", "disk", "port"}
-    assert caps["resource_metrics"]["port"]["read_throughput"] == {
-        "unit": "bytes/s", "type": "gauge", "description": "Bytes sent to hosts per second (ifHCOutOctets)",
-    }  # fmt: skip
-    assert "iops" not in caps["resource_metrics"]["port"]  # packets are not I/O operations
-    for resource_type, metrics in caps["resource_metrics"].items():
-        assert caps["collection"][resource_type] == {"min_interval": 15, "is_historic": False}
-        for name, spec in metrics.items():
-            assert (spec["type"] == "counter") == name.endswith("_total")

@@ -139,10 +139,9 @@ def test_the_driver_needs_an_ssh_block_a_user_and_a_secret():
         SvcSshDriver(models.AccessInfo(vendor="ibm", model="svc_ssh", ssh=no_user))
 
 
-def test_construction_opens_no_connection_and_declares_no_metrics_yet():
-    # "array1" does not resolve here: construction must not touch the network
+def test_construction_opens_no_connection():
+    # "array1" does not resolve here: construction must not touch the network (capabilities do: they ask the array)
     drv = SvcSshDriver(_info(private_key=_private(ED)))
-    assert drv.get_capabilities() == {"is_historic": False, "resource_metrics": {}}
     assert drv.cli.where == "array1:2222" and drv.cli.timeout == 7
     drv.close()
 

@@ -45,7 +45,10 @@ def test_lane_topics_follow_the_configured_prefix():
     CONF.set_override("topic", "prefix.x", group="rpc")
     assert rpc_client.lane_topic("urgent") == "prefix.x.urgent"
     assert [rpc_client.lane_topic(lane) for lane in constants.Lane.ALL] == [
-        "prefix.x.urgent", "prefix.x.normal", "prefix.x.background"]
+        "prefix.x.urgent",
+        "prefix.x.normal",
+        "prefix.x.background",
+    ]
     with pytest.raises(ValueError):
         rpc_client.lane_topic("whenever")
 
@@ -61,7 +64,7 @@ def test_cast_reaches_the_lane_server_with_the_context(bus):
     finally:
         servers.stop()
         assert servers.wait(5)
-    (received, task_id), = endpoint.calls
+    ((received, task_id),) = endpoint.calls
     assert task_id == "task-1"
     assert received.request_id == "req-42"
     assert received.auth_token is None  # secrets never travel on the bus
@@ -117,6 +120,75 @@ def test_each_lane_has_a_bounded_worker_pool(bus):
         release.set()
         servers.stop()
         servers.wait(5)
+
+
+def test_a_busy_lane_server_leaves_the_backlog_to_another(bus):
+    CONF.set_override("workers_per_lane", 2, group="task_manager")
+    release = threading.Event()
+
+    class Blocking(RecordingEndpoint):
+        def run_task(self, context, task_id):
+            super().run_task(context, task_id)
+            release.wait(10)
+
+    busy, idle = Blocking(), RecordingEndpoint()
+    first = rpc_server.LaneServers([busy], endpoints.RPC_API_VERSION, lanes=["normal"])
+    second = rpc_server.LaneServers([idle], endpoints.RPC_API_VERSION, lanes=["normal"])
+    first.start()
+    try:
+        api = rpc_client.TaskAPI()
+        for i in range(5):
+            api.run_task(None, {"id": f"t{i}", "priority": "normal"})
+        assert _wait(lambda: len(busy.calls) == 2)
+        time.sleep(0.3)
+        # both workers busy: the other three casts were not taken
+        assert first.servers["normal"].in_flight == 2
+        second.start()
+        assert _wait(lambda: len(idle.calls) == 3)
+        assert len(busy.calls) == 2
+    finally:
+        release.set()
+        for servers in (first, second):
+            servers.stop()
+            servers.wait(5)
+    assert sorted(c[1] for c in busy.calls + idle.calls) == [f"t{i}" for i in range(5)]
+
+
+def test_stop_is_not_held_up_by_a_listener_waiting_for_a_free_worker(bus):
+    CONF.set_override("workers_per_lane", 1, group="task_manager")
+    release = threading.Event()
+
+    class Blocking(RecordingEndpoint):
+        def run_task(self, context, task_id):
+            super().run_task(context, task_id)
+            release.wait(10)
+
+    endpoint = Blocking()
+    servers = rpc_server.LaneServers([endpoint], endpoints.RPC_API_VERSION, lanes=["urgent"])
+    servers.start()
+    try:
+        api = rpc_client.TaskAPI()
+        for i in range(3):
+            api.run_task(None, {"id": f"t{i}", "priority": "urgent"})
+        assert _wait(lambda: len(endpoint.calls) == 1)
+        started = time.monotonic()
+        servers.stop()
+        # the worker is still busy: stopping did not wait for it
+        assert time.monotonic() - started < 8
+        assert len(endpoint.calls) == 1
+    finally:
+        release.set()
+        servers.wait(10)
+
+
+def test_prefetch_defaults_to_one_unless_configured():
+    rpc_transport.register_opts()
+    assert rpc_server.bound_prefetch() == rpc_server.PREFETCH_PER_LANE == 1
+    CONF.set_override("rabbit_qos_prefetch_count", 0, group="oslo_messaging_rabbit")
+    # an operator's explicit 0 (unlimited) is kept
+    assert rpc_server.bound_prefetch() == 0
+    CONF.clear_override("rabbit_qos_prefetch_count", group="oslo_messaging_rabbit")
+    CONF.set_default("rabbit_qos_prefetch_count", 0, group="oslo_messaging_rabbit")
 
 
 def test_dead_broker_raises_message_bus_unavailable_quickly():

@@ -224,3 +224,21 @@ def test_owner_id_names_host_and_pid(manager):
 
     host, pid, suffix = manager.owner.rsplit(":", 2)
     assert host == CONF.host and pid == str(os.getpid()) and len(suffix) == 8
+
+
+def test_leases_are_renewed_while_stop_waits_for_running_tasks(task_env):
+    CONF.set_override("lease_seconds", 5, group="task_manager")
+    mgr = tm_manager.TaskManager(task_env)
+    mgr.start()
+    _, task = fakes.register_fake_storage(volumes=5, delay=4.0)
+    worker = threading.Thread(target=mgr.run_task, args=(None, task["id"]))
+    worker.start()
+    assert fakes.wait_for(lambda: mgr.running, 5)
+    first = db_api.task_get(task["id"])["lease_expires_at"]
+    stopper = threading.Thread(target=mgr.stop, args=(15,))
+    stopper.start()
+    # renewed every lease/3 s while the stop waits: a lapsed lease would let another task manager in
+    assert fakes.wait_for(lambda: (db_api.task_get(task["id"])["lease_expires_at"] or first) > first, 4)
+    stopper.join(20)
+    worker.join(5)
+    assert db_api.task_get(task["id"])["status"] == TaskStatus.COMPLETED

@@ -4,7 +4,16 @@ import pecan
 
 from delfin_like.api import views
 from delfin_like.api.controllers import openapi
-from delfin_like.api.controllers.v1 import access_infos, inventory, storages, tasks
+from delfin_like.api.controllers.v1 import (
+    access_infos,
+    inventory,
+    jobs,
+    metrics_config,
+    storages,
+    sync_policy,
+    task_managers,
+    tasks,
+)
 
 # the date of the last change to the v1 contract
 V1_UPDATED = "2024-01-01T00:00:00Z"
@@ -43,5 +52,10 @@ class V1Controller:
 pecan.route(V1Controller, "storage-pools", inventory.InventoryController("storage_pools", views.storage_pool))
 pecan.route(V1Controller, "access-infos", access_infos.AccessInfosController())
 pecan.route(V1Controller, "openapi.json", openapi.OpenAPIController())
+pecan.route(V1Controller, "task-managers", task_managers.TaskManagersController())
+pecan.route(V1Controller, "jobs", jobs.JobsController())
 pecan.route(storages.StoragesController, "access-info", access_infos.StorageAccessInfoController())
+pecan.route(storages.StoragesController, "sync-policy", sync_policy.SyncPolicyController())
+pecan.route(storages.StoragesController, "metrics-config", metrics_config.StorageMetricsConfigController())
 storages.StoragesController.capabilities = access_infos.StorageCapabilitiesController()
+storages.StoragesController.jobs = jobs.StorageJobsController()

@@ -6,6 +6,7 @@ from pecan import rest
 
 from delfin_like import driver_manager
 from delfin_like.api import utils, validation, views
+from delfin_like.api.controllers.v1 import sync_policy
 from delfin_like.api.schemas.v1 import storages as schema
 from delfin_like.common import crypto, exception
 from delfin_like.common.constants import Lane, SyncStatus, TaskStatus
@@ -18,8 +19,11 @@ NOT_DISPATCHED = "could not be dispatched: message bus unavailable"
 
 def access_info_to_store(body: dict) -> dict:
     """The access info row of a validated registration body, every secret encrypted."""
-    info = {"vendor": body["vendor"], "model": body["model"],
-            "extra_attributes": dict(body.get("extra_attributes") or {})}
+    info = {
+        "vendor": body["vendor"],
+        "model": body["model"],
+        "extra_attributes": dict(body.get("extra_attributes") or {}),
+    }
     for protocol in driver_manager.ACCESS_PROTOCOLS:
         info[protocol] = crypto.encrypt_block(body.get(protocol))
     return info
@@ -60,15 +64,13 @@ def dispatch_sync(storage_id: str, lane: str) -> dict:
 
     A PENDING sync task that already exists was cast when it was made (or will
     be re-dispatched by the scheduler), so it is returned without a second cast.
-    On a bus failure the new task is marked FAILED and MessageBusUnavailable raised.
+    On a bus failure MessageBusUnavailable is raised (503) and the new task stays
+    PENDING for the scheduler's re-dispatch: a concurrent request may already have
+    been answered 202 with it, so it must still run. A repeated POST returns it.
     """
     task, created = db_api.task_create_sync(storage_id, lane)
     if created:
-        try:
-            _cast(task)
-        except Exception:
-            _fail_undispatched(task)
-            raise
+        _cast(task)
     return task
 
 
@@ -91,26 +93,30 @@ class StoragesController(rest.RestController):
 
     @pecan.expose("json")
     def post(self, **_form):
-        """``POST /v1/storages``: probe, register, cast the first sync -> 201 with the storage.
+        """``POST /v1/storages``: probe, register with its sync policy, cast the first sync -> 201.
 
         Nothing is left behind when a step fails: the probe comes before any
         write, the registration is one transaction, and a failed cast undoes it.
         """
         body = validation.json_body(pecan.request)
         validation.validate(schema.register, body)
+        policy = sync_policy.policy_for_registration(body.get("sync_policy"))
         access_info = driver_manager.access_info_from_request(body)
         probed, capabilities = driver_manager.probe_with_capabilities(access_info)
         storage, task = db_api.storage_register(
-            probed, access_info_to_store(body), endpoints_of(body), priority=Lane.NORMAL,
+            probed,
+            access_info_to_store(body),
+            endpoints_of(body),
+            priority=Lane.NORMAL,
             capabilities=capabilities,
+            sync_policy=policy,
         )
         try:
             _cast(task)
         except Exception:
             self._undo_registration(storage["id"], task)
             raise
-        LOG.info("Registered storage %s (%s %s), sync task %s",
-                 storage["id"], probed.vendor, probed.model, task["id"])
+        LOG.info("Registered storage %s (%s %s), sync task %s", storage["id"], probed.vendor, probed.model, task["id"])
         pecan.response.status = 201
         pecan.response.location = f"{pecan.request.host_url}/v1/storages/{storage['id']}"
         out = views.storage(storage)

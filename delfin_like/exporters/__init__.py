@@ -1,0 +1,1 @@
+"""Exporters of performance samples: the contract and fan-out (:mod:`.base`) and one module per exporter."""

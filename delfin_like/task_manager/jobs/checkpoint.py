@@ -1,0 +1,90 @@
+"""Cooperative stop points of a running job.
+
+A job calls :meth:`Checkpoint.check` between its steps and reads every driver
+listing through :meth:`Checkpoint.watch`. At most once per ``interval``
+seconds a check costs one primary-key read of the task row; when the task is
+no longer RUNNING for this task manager (cancelled by ``DELETE
+/v1/tasks/{id}``, handed back at shutdown, or re-dispatched to another task
+manager after its lease lapsed) the check raises :class:`SyncAborted` and the
+job stops without writing. The atomic ownership check inside ``sync_apply``
+stays the last word; these checks only make the stop early and cheap.
+
+With ``lock`` set (what ``coordination.storage_lock`` yields), the same checks,
+and :meth:`Checkpoint.check_lock` before the write, also ask the coordination
+backend whether the storage lock is still ours: if it is not (a backend that
+lost it), the job stops and the task is handed back for another attempt.
+"""
+
+import time
+from collections.abc import Iterable, Iterator
+
+from oslo_log import log as logging
+
+from delfin_like.common import exception
+from delfin_like.common.constants import TaskStatus
+from delfin_like.db import api as db_api
+
+LOG = logging.getLogger(__name__)
+
+# seconds between two reads of the task row: a cancel takes effect within this, or one driver page
+DEFAULT_INTERVAL = 1.0
+
+
+class Checkpoint:
+    """Stop checks of one claimed task."""
+
+    def __init__(self, task: dict, owner: str, interval: float = DEFAULT_INTERVAL):
+        """:param task: the claimed task (``id``, ``storage_id``); :param owner: our lease owner id;
+        :param interval: least seconds between two reads of the task row."""
+        self.task_id = task["id"]
+        self.storage_id = task.get("storage_id")
+        self.owner = owner
+        self.interval = interval
+        self.reads = 0
+        # the storage lock (coordination.storage_lock's handle), once taken
+        self.lock = None
+        # the claim has just read the row
+        self._next = time.monotonic() + interval
+
+    def check(self, force: bool = False) -> None:
+        """Raise SyncAborted if the task is no longer ours to run.
+
+        :param force: read the row even if the last read is younger than ``interval``.
+        A database error is not a reason to stop: the write at the end checks again.
+        """
+        now = time.monotonic()
+        if not force and now < self._next:
+            return
+        self._next = now + self.interval
+        self.reads += 1
+        try:
+            state = db_api.task_state(self.task_id)
+        except exception.TaskNotFound:
+            state = {"status": None, "lease_owner": None}
+        except exception.DatabaseUnavailable:
+            LOG.debug("Task %s: cancellation check skipped, database unavailable", self.task_id)
+            return
+        if state["status"] == TaskStatus.RUNNING and state["lease_owner"] == self.owner:
+            self.check_lock()
+            return
+        if state["status"] == TaskStatus.CANCELLED:
+            reason = "the task was cancelled"
+        elif state["status"] is None:
+            reason = "the task was deleted"
+        else:
+            reason = "the task was handed back or taken over by another task manager"
+        raise exception.SyncAborted(self.storage_id, reason)
+
+    def check_lock(self) -> None:
+        """Raise CoordinationUnavailable (transient: the task is handed back) if the storage lock is lost."""
+        still_held = getattr(self.lock, "still_held", None)
+        if still_held is not None and not still_held():
+            LOG.warning("Task %s: the lock of storage %s is no longer ours; stopping", self.task_id, self.storage_id)
+            raise exception.CoordinationUnavailable()
+
+    def watch(self, items: Iterable) -> Iterator:
+        """Yield ``items`` (a driver listing), checking before each one once ``interval`` has passed."""
+        for item in items:
+            if time.monotonic() >= self._next:
+                self.check()
+            yield item
