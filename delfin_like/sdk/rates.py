@@ -16,7 +16,10 @@ successful one: the rate chains from window to window, on any task manager.
 """
 
 import dataclasses
+import datetime
 from collections.abc import Mapping
+
+from delfin_like.sdk import exceptions
 
 
 def counter_delta(previous: int, current: int, width: int | None = 64, max_delta: int | None = None) -> int | None:
@@ -122,3 +125,75 @@ class CounterTracker:
             old = before.get(name)
             deltas[name] = None if old is None else counter_delta(old, value, width, max_delta)
         return CounterDeltas(seconds, deltas)
+
+
+# Standard I/O metrics of a resource whose counters use the standard names below
+IO_METRICS = (
+    "iops",
+    "read_iops",
+    "write_iops",
+    "throughput",
+    "read_throughput",
+    "write_throughput",
+    "response_time",
+    "read_response_time",
+    "write_response_time",
+    "read_ops_total",
+    "write_ops_total",
+    "read_bytes_total",
+    "write_bytes_total",
+)
+_RW_OPS = ("read_ops", "write_ops")
+_RW_LATENCY = ("read_latency_us", "write_latency_us")
+
+
+def io_metric_value(metric: str, counters: Mapping[str, int], d: "CounterDeltas | None") -> float | None:
+    """One standard metric from counters named ``read_ops``, ``write_ops``, ``read_bytes``,
+    ``write_bytes``, ``read_latency_us``, ``write_latency_us`` (and ``busy_us`` for ``utilization``)
+    now, and their deltas since the previous reading.
+
+    :returns: the value, or None when it cannot be told (no previous reading, a reset, a counter
+        this resource does not have, no operation in the interval for a response time).
+    """
+    if metric.endswith("_total"):
+        return counters.get(metric[: -len("_total")])
+    if d is None:
+        return None
+    if metric == "iops":
+        return d.sum_rate(*_RW_OPS)
+    if metric == "throughput":
+        return d.sum_rate("read_bytes", "write_bytes")
+    if metric in ("read_iops", "write_iops"):
+        return d.rate(f"{metric[:-5]}_ops")
+    if metric in ("read_throughput", "write_throughput"):
+        return d.rate(f"{metric[:-11]}_bytes")
+    if metric == "response_time":
+        return d.per(_RW_LATENCY, _RW_OPS, 1e-6)
+    if metric in ("read_response_time", "write_response_time"):
+        side = metric[: -len("_response_time")]
+        return d.per((f"{side}_latency_us",), (f"{side}_ops",), 1e-6)
+    if metric == "utilization":
+        return d.rate("busy_us", 1e-6)
+    return None
+
+
+_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+_US = datetime.timedelta(microseconds=1)
+
+
+def parse_timestamp(text: object, what: str) -> float:
+    """Seconds since the epoch of an array's ISO-8601 counter time (``2024-05-01T10:00:00.5Z``,
+    ``...+02:00``; UTC if no offset), computed from whole microseconds so two readings a whole
+    number of seconds apart differ by exactly that number.
+
+    :raises BackendError: ``text`` is not such a time (``what`` names the resource in the message).
+    """
+    try:
+        moment = datetime.datetime.fromisoformat(text)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise exceptions.BackendError(
+            f"the array's {what} statistics have a malformed timestamp", detail=f"{what}: {str(text)[:60]!r}"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.UTC)
+    return ((moment - _EPOCH) // _US) / 1_000_000

@@ -43,26 +43,12 @@ import itertools
 import threading
 import time
 
-from delfin_like.sdk import driver, exceptions, models, perf
+from delfin_like.sdk import driver, exceptions, models, perf, rates
 
 GiB = 1024**3
 MiB = 1024**2
 RT = models.ResourceType
-_IO_METRICS = (
-    "iops",
-    "read_iops",
-    "write_iops",
-    "throughput",
-    "read_throughput",
-    "write_throughput",
-    "response_time",
-    "read_response_time",
-    "write_response_time",
-    "read_ops_total",
-    "write_ops_total",
-    "read_bytes_total",
-    "write_bytes_total",
-)
+_IO_METRICS = rates.IO_METRICS
 # resources whose busy time is counted too
 _BUSY_TYPES = (RT.CONTROLLER, RT.DISK)
 _COUNTER_NAMES = (
@@ -367,35 +353,7 @@ class FakeStorageDriver(driver.StorageDriver):
             counters = self.perf_counters(resource_type, resource_id, at)
             deltas = tracker.observe(f"{resource_type}:{resource_id}", at, counters, width=bits)
             for metric in wanted:
-                value = _metric_value(metric, counters, deltas)
+                value = rates.io_metric_value(metric, counters, deltas)
                 if value is not None:
                     interval = None if metric.endswith("_total") else deltas.seconds
                     yield Sample(resource_type, resource_id, metric, value, at, name, interval)
-
-
-_RW_OPS = ("read_ops", "write_ops")
-_RW_LATENCY = ("read_latency_us", "write_latency_us")
-
-
-def _metric_value(metric: str, counters: dict[str, int], d) -> float | None:
-    """One metric from the counters now and their deltas since the last reading (None: no rate yet)."""
-    if metric.endswith("_total"):
-        return counters[metric[: -len("_total")]]
-    if d is None:
-        return None
-    if metric == "iops":
-        return d.sum_rate(*_RW_OPS)
-    if metric == "throughput":
-        return d.sum_rate("read_bytes", "write_bytes")
-    if metric.endswith("_iops"):
-        return d.rate(f"{metric[:-5]}_ops")
-    if metric.endswith("_throughput"):
-        return d.rate(f"{metric[:-11]}_bytes")
-    if metric == "response_time":
-        return d.per(_RW_LATENCY, _RW_OPS, 1e-6)
-    if metric.endswith("_response_time"):
-        side = metric[: -len("_response_time")]
-        return d.per((f"{side}_latency_us",), (f"{side}_ops",), 1e-6)
-    if metric == "utilization":
-        return d.rate("busy_us", 1e-6)
-    return None

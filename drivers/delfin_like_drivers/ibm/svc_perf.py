@@ -19,14 +19,13 @@ from collections.abc import Iterable, Iterator
 
 from delfin_like.sdk import exceptions, models, rates
 from delfin_like_drivers.ibm import svc_output as out
-from delfin_like_drivers.netapp import ontap_perf
 
 RT = models.ResourceType
 STATS_COMMAND = "lsiostatscounters"
 COUNTER_BITS = 64
 _IO = ("read_ops", "write_ops", "read_bytes", "write_bytes", "read_latency_us", "write_latency_us")
 _PORT_IO = _IO[:4]
-IO_METRICS = ontap_perf.IO_METRICS
+IO_METRICS = rates.IO_METRICS
 # a port has no latency counters: no response times
 PORT_METRICS = tuple(m for m in IO_METRICS if "response_time" not in m)
 # resource type -> the object types of the counters command that carry its counters
@@ -63,7 +62,7 @@ def readings(kind: str, rows: Iterable[dict[str, str]]) -> Iterator[tuple[str, s
     names = _PORT_IO if kind.endswith("port") else _IO
     pools: dict[str, tuple[str | None, float, dict[str, int]]] = {}
     for row in rows:
-        at = ontap_perf.parse_timestamp(out.need(row, "timestamp", command), command)
+        at = rates.parse_timestamp(out.need(row, "timestamp", command), command)
         counters = _counters(row, names, command)
         object_id = out.need(row, "id", command)
         if kind == "mdisk":
@@ -99,7 +98,7 @@ def samples(
     for native_id, name, at, counters in readings(kind, rows):
         deltas = tracker.observe(f"{resource_type}:{native_id}", at, counters, width=COUNTER_BITS)
         for metric in wanted:
-            value = ontap_perf.metric_value(metric, counters, deltas)
+            value = rates.io_metric_value(metric, counters, deltas)
             if value is not None:
                 interval = None if metric.endswith("_total") else deltas.seconds
                 yield models.MetricSample(resource_type, native_id, metric, value, at, name, interval)

@@ -11,7 +11,6 @@ Rates count read and write operations (``other`` is metadata traffic the standar
 name). Ethernet ports have byte counters only, so they yield throughputs and byte totals.
 """
 
-import datetime
 from collections.abc import Iterable, Iterator
 
 from delfin_like.sdk import exceptions, models, rates
@@ -19,21 +18,7 @@ from delfin_like.sdk import exceptions, models, rates
 RT = models.ResourceType
 # ONTAP counters are 64-bit: a decrease is a reset (a node reboot, a takeover), not a wrap
 COUNTER_BITS = 64
-IO_METRICS = (
-    "iops",
-    "read_iops",
-    "write_iops",
-    "throughput",
-    "read_throughput",
-    "write_throughput",
-    "response_time",
-    "read_response_time",
-    "write_response_time",
-    "read_ops_total",
-    "write_ops_total",
-    "read_bytes_total",
-    "write_bytes_total",
-)
+IO_METRICS = rates.IO_METRICS
 # resource type -> the collections whose records carry its counters (the cluster is one record)
 COLLECTIONS = {
     RT.STORAGE: ("/api/cluster",),
@@ -51,23 +36,7 @@ _RAW = {
     "read_latency_us": ("latency_raw", "read"),
     "write_latency_us": ("latency_raw", "write"),
 }
-_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
-_US = datetime.timedelta(microseconds=1)
-
-
-def parse_timestamp(text: object, what: str) -> float:
-    """Seconds since the epoch of an ISO-8601 time (``2024-05-01T10:00:00.5Z``, ``...+02:00``; UTC if
-    no offset), computed from whole microseconds so two readings a whole number of seconds apart
-    differ by exactly that number. :raises BackendError: not such a time."""
-    try:
-        moment = datetime.datetime.fromisoformat(text)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise exceptions.BackendError(
-            f"the array's {what} statistics have a malformed timestamp", detail=f"{what}: {str(text)[:60]!r}"
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=datetime.UTC)
-    return ((moment - _EPOCH) // _US) / 1_000_000
+parse_timestamp = rates.parse_timestamp
 
 
 def reading(record: dict, what: str) -> tuple[float, dict[str, int]] | None:
@@ -96,34 +65,7 @@ def reading(record: dict, what: str) -> tuple[float, dict[str, int]] | None:
     return parse_timestamp(stats["timestamp"], what), counters
 
 
-_RW_OPS = ("read_ops", "write_ops")
-_RW_LATENCY = ("read_latency_us", "write_latency_us")
-
-
-def metric_value(metric: str, counters: dict[str, int], d: rates.CounterDeltas | None) -> float | None:
-    """One standard metric from the counters now and their deltas since the previous reading.
-
-    :returns: the value, or None when it cannot be told (no previous reading, a reset, a counter
-        this resource does not have, no operation in the interval for a response time).
-    """
-    if metric.endswith("_total"):
-        return counters.get(metric[: -len("_total")])
-    if d is None:
-        return None
-    if metric == "iops":
-        return d.sum_rate(*_RW_OPS)
-    if metric == "throughput":
-        return d.sum_rate("read_bytes", "write_bytes")
-    if metric in ("read_iops", "write_iops"):
-        return d.rate(f"{metric[:-5]}_ops")
-    if metric in ("read_throughput", "write_throughput"):
-        return d.rate(f"{metric[:-11]}_bytes")
-    if metric == "response_time":
-        return d.per(_RW_LATENCY, _RW_OPS, 1e-6)
-    if metric in ("read_response_time", "write_response_time"):
-        side = metric[: -len("_response_time")]
-        return d.per((f"{side}_latency_us",), (f"{side}_ops",), 1e-6)
-    return None
+metric_value = rates.io_metric_value
 
 
 def samples(
