@@ -21,6 +21,15 @@ What the node looks like to the platform:
   endurance used up; health score = 100 - percentage used.
 - ports: not applicable (None: stored rows are left alone).
 
+Performance (``collect_perf_metrics``): the agent's ``GetIoCounters`` gives every
+controller's SMART I/O counters and when they were read. A disk's counters are its
+subsystem's first controller's (as its health); the storage's are the sum over the
+disks. Host read/write commands -> ``read_ops``/``write_ops``, data units read/written
+x 512,000 -> ``read_bytes``/``write_bytes``, busy minutes -> ``busy_us`` (disks'
+utilization). The 128-bit counters are exact ints that never wrap: a decrease is a
+reset (no rate). Rates are over the agent's own read times; samples carry that time.
+No latency in SMART: no response time. Namespaces have no counters of their own.
+
 Jobs: ``submit_job`` / ``get_job`` / ``cancel_job`` map to the agent's SubmitJob,
 GetJobStatus and CancelJob; the agent's refusals keep their reason
 (INVALID_ARGUMENT, FAILED_PRECONDITION, UNIMPLEMENTED -> InvalidJob; ALREADY_EXISTS
@@ -30,7 +39,7 @@ with ``"jobs": {"command": true, "image": false}``.
 
 import time
 
-from delfin_like.sdk import driver, exceptions, models
+from delfin_like.sdk import driver, exceptions, models, perf, rates
 from delfin_like_drivers.csd import nvme
 from delfin_like_drivers.csd.client import AgentClient
 from delfin_like_drivers.csd.grpc_api import JOB_STATUS_NAMES, get_time, pb
@@ -49,22 +58,31 @@ _CONTROLLER_STATES = {
     "deleting": models.ControllerStatus.OFFLINE,
 }
 
-# What the SMART counters allow, in the platform's capability format (base units; gauges are rates
-# over the collection interval, *_total the raw counters). Collection itself comes with perf support.
-_GAUGE, _COUNTER = "gauge", "counter"
-_CAPABILITY_METRICS = {
-    "read_throughput": ("bytes/s", _GAUGE, "Bytes read per second (SMART data units read)"),
-    "write_throughput": ("bytes/s", _GAUGE, "Bytes written per second (SMART data units written)"),
-    "throughput": ("bytes/s", _GAUGE, "Bytes read and written per second"),
-    "read_iops": ("ops/s", _GAUGE, "Read commands per second (SMART host read commands)"),
-    "write_iops": ("ops/s", _GAUGE, "Write commands per second (SMART host write commands)"),
-    "iops": ("ops/s", _GAUGE, "Read and write commands per second"),
-    "utilization": ("ratio", _GAUGE, "Share of the interval the controller was busy (SMART, minute resolution)"),
-    "read_ops_total": ("ops", _COUNTER, "Read commands since the device was made"),
-    "write_ops_total": ("ops", _COUNTER, "Write commands since the device was made"),
-    "read_bytes_total": ("bytes", _COUNTER, "Bytes read since the device was made (512,000 per data unit)"),
-    "write_bytes_total": ("bytes", _COUNTER, "Bytes written since the device was made (512,000 per data unit)"),
+# What the SMART counters give, in the platform's capability format: the standard metrics with
+# descriptions that say where each comes from (base units; gauges are rates over the interval)
+_SMART_SOURCE = {
+    "read_throughput": "Bytes read per second (SMART data units read)",
+    "write_throughput": "Bytes written per second (SMART data units written)",
+    "throughput": "Bytes read and written per second",
+    "read_iops": "Read commands per second (SMART host read commands)",
+    "write_iops": "Write commands per second (SMART host write commands)",
+    "iops": "Read and write commands per second",
+    "utilization": "Share of the interval the controller was busy (SMART, minute resolution)",
+    "read_ops_total": "Read commands since the device was made",
+    "write_ops_total": "Write commands since the device was made",
+    "read_bytes_total": "Bytes read since the device was made (512,000 per data unit)",
+    "write_bytes_total": "Bytes written since the device was made (512,000 per data unit)",
 }
+_SPECS = tuple(
+    perf.MetricSpec(name, perf.STANDARD_METRICS[name].unit, perf.STANDARD_METRICS[name].type, text)
+    for name, text in _SMART_SOURCE.items()
+)
+# per resource type: what collect_perf_metrics yields (a node's busy time has no meaning as one ratio)
+PERF_METRICS = {
+    models.ResourceType.DISK: tuple(_SMART_SOURCE),
+    models.ResourceType.STORAGE: tuple(m for m in _SMART_SOURCE if m != "utilization"),
+}
+BUSY_MINUTE_US = 60_000_000
 # SMART data units count 1,000 sectors and busy time whole minutes: finer windows would mostly read zero
 MIN_INTERVAL = 60
 
@@ -138,6 +156,63 @@ def volume_id(subsystem_nqn: str, nsid: int) -> str:
 
 def controller_id(subsystem_nqn: str, cntlid: int) -> str:
     return f"{subsystem_nqn}/ctrl{cntlid}"
+
+
+class IoReading:
+    """One resource's standard counters (see :func:`io_counters`) read at ``at`` (the agent's clock)."""
+
+    __slots__ = ("at", "counters", "name", "resource_id")
+
+    def __init__(self, resource_id: str, name: str, at: float, counters: dict[str, int]):
+        self.resource_id, self.name, self.at, self.counters = resource_id, name, at, counters
+
+
+def io_counters(msg) -> dict[str, int]:
+    """An ``IoCounters`` message (128-bit decimal strings) -> the standard counter names of
+    :func:`delfin_like.sdk.rates.io_metric_value`, as exact ints."""
+
+    def big(value: str) -> int:
+        return int(value) if value else 0
+
+    return {
+        "read_ops": big(msg.host_read_commands),
+        "write_ops": big(msg.host_write_commands),
+        "read_bytes": big(msg.data_units_read) * nvme.DATA_UNIT_BYTES,
+        "write_bytes": big(msg.data_units_written) * nvme.DATA_UNIT_BYTES,
+        "busy_us": big(msg.controller_busy_time) * BUSY_MINUTE_US,
+    }
+
+
+def disk_readings(subsystems, counters) -> list[IoReading]:
+    """One reading per disk (a subsystem, id as :meth:`CsdNvmeDriver.list_disks` gives it) from its
+    first controller's ``IoCounters``; subsystems without counters are left out."""
+    by_controller = {c.controller: c for c in counters}
+    out = []
+    for s in subsystems:
+        msg = by_controller.get(s.controllers[0]) if s.controllers else None
+        if msg is not None:
+            at = get_time(msg, "read_at")
+            out.append(IoReading(s.serial_number or s.nqn, s.controllers[0], at or time.time(), io_counters(msg)))
+    return out
+
+
+def node_reading(node_id: str, name: str, disks: list[IoReading]) -> IoReading:
+    """The node's reading: every counter summed over ``disks``, at the latest of their times."""
+    total = {key: sum(d.counters[key] for d in disks) for key in disks[0].counters}
+    return IoReading(node_id, name, max(d.at for d in disks), total)
+
+
+def reading_samples(tracker: rates.CounterTracker, resource_type: str, reading: IoReading, metrics):
+    """The samples of one reading: observed in ``tracker`` (never-wrapping counters, so a decrease
+    is a reset), then each of ``metrics`` that has a value."""
+    deltas = tracker.observe(f"{resource_type}:{reading.resource_id}", reading.at, reading.counters, width=None)
+    for metric in metrics:
+        value = rates.io_metric_value(metric, reading.counters, deltas)
+        if value is not None:
+            interval = None if metric.endswith("_total") else deltas.seconds
+            yield models.MetricSample(
+                resource_type, reading.resource_id, metric, value, reading.at, reading.name, interval
+            )
 
 
 class _Snapshot:
@@ -262,19 +337,40 @@ class CsdNvmeDriver(driver.StorageDriver):
             )
 
     def get_capabilities(self) -> dict:
-        """Metrics the agent's I/O counters (SMART log) allow, per disk and for the whole node."""
-        metrics = {
-            name: {"unit": unit, "type": kind, "description": text}
-            for name, (unit, kind, text) in _CAPABILITY_METRICS.items()
-        }
-        resources = ("storage", "disk")
-        return {
-            "is_historic": False,
-            "resource_metrics": {resource: dict(metrics) for resource in resources},
-            "collection": {resource: {"min_interval": MIN_INTERVAL, "is_historic": False} for resource in resources},
-            # preprocessing jobs: commands run next to the data; no container images
-            "jobs": {"command": True, "image": False},
-        }
+        """What :meth:`collect_perf_metrics` collects (:data:`PERF_METRICS`: per disk and for the
+        whole node, from the SMART I/O counters), and the jobs the node runs."""
+        caps = perf.capabilities(
+            {rt: perf.ResourceCapability(metrics, MIN_INTERVAL) for rt, metrics in PERF_METRICS.items()}, _SPECS
+        )
+        # preprocessing jobs: commands run next to the data; no container images
+        caps["jobs"] = {"command": True, "image": False}
+        return caps
+
+    # ------------------------------------------------------------ performance
+
+    def collect_perf_metrics(self, resource_metrics, start, end):
+        """Read the I/O counters now and turn them into samples (see the module docstring).
+
+        :param resource_metrics: ``disk`` and/or ``storage`` -> metric names; undeclared names are ignored.
+        :returns: totals always; rates once :attr:`counters` holds a previous reading of the resource
+            (none on the first window or after a reset). Timestamps are the agent's read time.
+        :raises NotSupported: another resource type. Errors of the agent as the inventory calls.
+        """
+        unknown = sorted(set(resource_metrics) - set(PERF_METRICS))
+        if unknown:
+            raise exceptions.NotSupported(f"the CSD agent has no I/O counters of {', '.join(unknown)}")
+        node = self.client.node()
+        readings = disk_readings(self.client.subsystems(), self.client.io_counters())
+        samples = []
+        for resource_type, wanted in resource_metrics.items():
+            metrics = [m for m in wanted if m in PERF_METRICS[resource_type]]
+            if resource_type == models.ResourceType.STORAGE:
+                items = [node_reading(node.id, node.name, readings)] if readings else []
+            else:
+                items = readings
+            for reading in items:
+                samples.extend(reading_samples(self.counters, resource_type, reading, metrics))
+        return samples
 
     # ------------------------------------------------------------ jobs
 

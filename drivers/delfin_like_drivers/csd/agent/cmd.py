@@ -37,6 +37,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="read recorded nvme-cli JSON from DIR instead of running nvme-cli "
         "('builtin': the shipped two-device node)",
     )
+    p.add_argument(
+        "--fixture-io-rate",
+        type=int,
+        default=0,
+        metavar="R",
+        help="with --nvme-fixtures: grow the recorded I/O counters every second of the agent's uptime "
+        "(controller nvmeN by (N+1)*R times 4 read and 2 write commands, 2 data units read, 1 written; "
+        "one busy minute per minute); default 0: they never change",
+    )
     p.add_argument("--nvme-cli", default="nvme", help="the nvme-cli executable (default: nvme on PATH)")
     p.add_argument("--nvme-timeout", type=float, default=15.0, help="longest nvme-cli call in seconds")
     p.add_argument("--max-concurrent-jobs", type=int, default=2, help="jobs running at once (default 2)")
@@ -88,6 +97,7 @@ def options_from(args: argparse.Namespace) -> server.AgentOptions:
         nvme_fixtures=args.nvme_fixtures,
         nvme_cli=args.nvme_cli,
         nvme_timeout=args.nvme_timeout,
+        fixture_io_rate=args.fixture_io_rate,
         max_concurrent_jobs=args.max_concurrent_jobs,
         max_pending_jobs=args.max_pending_jobs,
         kill_grace=args.kill_grace,

@@ -42,6 +42,7 @@ class AgentOptions:
     nvme_fixtures: str | None = None
     nvme_cli: str = "nvme"
     nvme_timeout: float = 15.0
+    fixture_io_rate: int = 0
     max_concurrent_jobs: int = 2
     max_pending_jobs: int = 1000
     kill_grace: float = 5.0
@@ -165,7 +166,9 @@ class Agent:
         self.options = options
         try:
             self.reader = nvme_source.NvmeReader(
-                nvme_source.make_source(options.nvme_fixtures, options.nvme_cli, options.nvme_timeout)
+                nvme_source.make_source(
+                    options.nvme_fixtures, options.nvme_cli, options.nvme_timeout, options.fixture_io_rate
+                )
             )
         except nvme_source.NvmeUnavailable as e:
             raise ConfigError(str(e))

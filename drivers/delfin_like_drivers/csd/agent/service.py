@@ -247,9 +247,11 @@ class InstorageManagerService(pb_grpc.InstorageManagerServicer):
         inventory = self._nvme_call(context, self.reader.inventory)
         names = [c.name for c in inventory.controllers]
         wanted = [request.controller] if request.controller else names
+        # one instant for every controller: a node total sums readings of the same moment
+        read_at, elapsed = self.reader.reading_time()
         counters = []
         for name in wanted:
-            smart = self._nvme_call(context, self.reader.smart_log, name, names)
+            smart = self._nvme_call(context, self.reader.smart_log, name, names, elapsed)
             ctrl = next(c for c in inventory.controllers if c.name == name)
             item = pb.IoCounters(
                 controller=name,
@@ -260,6 +262,6 @@ class InstorageManagerService(pb_grpc.InstorageManagerServicer):
                 host_write_commands=str(smart.host_write_commands),
                 controller_busy_time=str(smart.controller_busy_time),
             )
-            set_time(item.read_at, time.time())
+            set_time(item.read_at, read_at)
             counters.append(item)
         return pb.GetIoCountersResponse(counters=counters)
