@@ -30,6 +30,47 @@ def script(name: str) -> str:
     return path
 
 
+def write_conf(path, sections: dict[str, dict]) -> None:
+    """Write ``sections`` (``{section: {option: value}}``) to ``path`` as a config file of the console scripts."""
+    lines = []
+    for name, options in sections.items():
+        lines += [f"[{name}]", *(f"{k} = {v}" for k, v in options.items())]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def deployment_conf(tmp_path, database_url: str, rabbit_url: str, redis_url: str, topic: str, **sections) -> dict:
+    """One config file for every process of a deployment under ``tmp_path``: the API on a free loopback port,
+    the given database, RabbitMQ (RPC ``topic``) and Redis, a fresh Fernet key; ``sections`` add or override
+    options (``{section: {option: value}}``). Returns ``{"conf": path, "port": API port, "dir": tmp_path}``."""
+    from cryptography.fernet import Fernet
+
+    port = free_port()
+    conf = {
+        "DEFAULT": {"state_path": tmp_path / "state", "transport_url": rabbit_url},
+        "api": {"host": "127.0.0.1", "port": port},
+        "database": {"connection": database_url},
+        "coordination": {"backend_url": redis_url},
+        "rpc": {"topic": topic},
+        "security": {"fernet_keys": Fernet.generate_key().decode()},
+    }
+    for name, options in sections.items():
+        conf.setdefault(name, {}).update(options)
+    write_conf(tmp_path / "delfin_like.conf", conf)
+    return {"conf": str(tmp_path / "delfin_like.conf"), "port": port, "dir": tmp_path}
+
+
+def db_manage(env: dict, *args: str) -> str:
+    """Run ``delfin-like-db-manage`` on the config of ``env`` (see :func:`deployment_conf`); returns its stdout."""
+    out = subprocess.run(
+        [script("delfin-like-db-manage"), "--config-file", env["conf"], *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
 class Proc:
     """One console-script process with its log file."""
 
@@ -37,8 +78,9 @@ class Proc:
         self.name = name
         self.log_path = log_path
         self._log = open(log_path, "wb")
-        self.popen = subprocess.Popen([script(name), *args], stdout=self._log, stderr=subprocess.STDOUT,
-                                      env=env, cwd=cwd, start_new_session=True)
+        self.popen = subprocess.Popen(
+            [script(name), *args], stdout=self._log, stderr=subprocess.STDOUT, env=env, cwd=cwd, start_new_session=True
+        )
 
     @property
     def log(self) -> str:

@@ -24,7 +24,7 @@ from delfin_like.db import migration
 from delfin_like.rpc import transport as rpc_transport
 from delfin_like.sdk import models
 from delfin_like_drivers.fake import driver as fake_driver
-from tests.e2e.conftest import Proc, free_port
+from tests.e2e.conftest import Proc, free_port, write_conf
 from tests.unit.task_manager import fakes
 
 RESOURCE_TYPES = ("storage_pools", "volumes", "controllers", "ports", "disks")
@@ -115,12 +115,7 @@ class FaultEnv:
         for section, values in sections.items():
             conf.setdefault(section, {}).update(values)
         self.conf_path = tmp_path / "delfin_like.conf"
-        self.conf_path.write_text(
-            "".join(
-                f"[{section}]\n" + "".join(f"{k} = {v}\n" for k, v in values.items())
-                for section, values in conf.items()
-            )
-        )
+        write_conf(self.conf_path, conf)
         migration.upgrade("head", url=postgresql_url)
         CONF.set_override("connection", postgresql_url, group="database")
         db_api.configure(postgresql_url)

@@ -11,6 +11,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from delfin_like_drivers.csd.grpc_api import pb, pb_grpc
 from tests.e2e.conftest import Proc, free_port, script
+from tests.waits import process_gone, wait_until
 
 FINISHED = (pb.Job.COMPLETED, pb.Job.FAILED, pb.Job.CANCELLED)
 
@@ -50,18 +51,6 @@ def _wait(stub, job_id, statuses=FINISHED, timeout=30.0):
         time.sleep(0.05)
 
 
-def _gone(pid, timeout=10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
-                return True
-        except psutil.NoSuchProcess:
-            return True
-        time.sleep(0.05)
-    return False
-
-
 def test_kill_9_during_a_job_then_restart(procs, tmp_path):
     data = tmp_path / "data"
     data.mkdir()
@@ -96,7 +85,7 @@ def test_kill_9_during_a_job_then_restart(procs, tmp_path):
     # the agent dies without a chance to clean up; the job's process (its own session) survives it
     os.kill(agent.popen.pid, signal.SIGKILL)
     agent.popen.wait(10)
-    assert psutil.pid_exists(job_pid) and not _gone(job_pid, timeout=0.5)
+    assert psutil.pid_exists(job_pid) and not process_gone(job_pid, timeout=0.5)
 
     _agent(procs, tmp_path, port, "second", "--max-concurrent-jobs", "1")
     channel, stub = _stub(port)
@@ -106,7 +95,7 @@ def test_kill_9_during_a_job_then_restart(procs, tmp_path):
         assert crunch.error.startswith("the agent stopped while the job was running")
         assert crunch.HasField("completed_at") and crunch.pid == 0
         # the leftover process was stopped at restart, and the queued job ran
-        assert _gone(job_pid)
+        assert process_gone(job_pid)
         after = _wait(stub, "after")
         assert after.status == pb.Job.COMPLETED
         assert (tmp_path / "after" / "ok.txt").read_text().strip() == "ok"
@@ -136,14 +125,15 @@ def test_sigterm_is_graceful(procs, tmp_path):
         )
         _wait(stub, "finish-me", statuses=(pb.Job.RUNNING,))
         agent.popen.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + 10
-        status = None
-        while time.monotonic() < deadline:
-            status = health.Check(health_pb2.HealthCheckRequest(), timeout=5).status
-            if status == health_pb2.HealthCheckResponse.NOT_SERVING:
-                break
-            time.sleep(0.05)
-        assert status == health_pb2.HealthCheckResponse.NOT_SERVING
+        wait_until(
+            lambda: (
+                health.Check(health_pb2.HealthCheckRequest(), timeout=5).status
+                == health_pb2.HealthCheckResponse.NOT_SERVING
+            ),
+            10,
+            "the health service saying NOT_SERVING",
+            interval=0.05,
+        )
     finally:
         channel.close()
     assert agent.terminate(timeout=60) == 0

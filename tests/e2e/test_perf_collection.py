@@ -9,7 +9,6 @@ listener consumed chain without gap or overlap, one per window, and /metrics sho
 last window's values exactly as the fake driver's counters give them.
 """
 
-import threading
 import time
 import uuid
 
@@ -21,28 +20,13 @@ from delfin_like import rpc  # noqa: F401 - selects the threading backend before
 from delfin_like.conf import CONF
 from delfin_like.db import api as db_api
 from tests.e2e.fault_env import FaultEnv
+from tests.perf_outputs import NotificationConsumer
 from tests.unit.task_manager import perf_helpers
+from tests.waits import wait_until
 
 pytestmark = pytest.mark.services
 
 ATTRS = {"pools": 1, "volumes": 4, "seed": 21, "perf_min_interval": 1, "perf_delay": 3}
-
-
-class Consumer:
-    def __init__(self, topic):
-        import oslo_messaging
-
-        self.payloads, self.ids = [], []
-        self.lock = threading.Lock()
-        transport = oslo_messaging.get_notification_transport(CONF)
-        self.listener = oslo_messaging.get_notification_listener(
-            transport, [oslo_messaging.Target(topic=topic)], [self]
-        )
-
-    def info(self, ctxt, publisher_id, event_type, payload, metadata):
-        with self.lock:
-            self.ids.append(metadata["message_id"])
-            self.payloads.append(payload)
 
 
 @pytest.fixture
@@ -59,7 +43,7 @@ def env(tmp_path, postgresql_url, rabbit_url, redis_url, fernet_key):
     )
     CONF.set_override("transport_url", rabbit_url, group="oslo_messaging_notifications")
     CONF.set_override("topics", [topic], group="oslo_messaging_notifications")
-    consumer = Consumer(topic)
+    consumer = NotificationConsumer(topic)
     consumer.listener.start()
     yield env, consumer
     consumer.listener.stop()
@@ -69,16 +53,6 @@ def env(tmp_path, postgresql_url, rabbit_url, redis_url, fernet_key):
 
 def _perf_tasks(storage_id):
     return db_api.task_list({"storage_id": storage_id, "type": "perf_volume"}, 1000, None, None, None)
-
-
-def _wait(predicate, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"{what} within {timeout} s")
 
 
 def test_sigkill_in_the_middle_of_a_window_loses_and_repeats_nothing(env):
@@ -102,22 +76,22 @@ def test_sigkill_in_the_middle_of_a_window_loses_and_repeats_nothing(env):
     assert resp.status_code == 200, resp.text
 
     done = lambda n: len([t for t in _perf_tasks(sid) if t["status"] == "COMPLETED"]) >= n  # noqa: E731
-    _wait(lambda: done(2), 60, "two windows collected")
-    running = _wait(lambda: [t for t in _perf_tasks(sid) if t["status"] == "RUNNING"], 30, "a window in flight")[0]
+    wait_until(lambda: done(2), 60, "two windows collected")
+    running = wait_until(lambda: [t for t in _perf_tasks(sid) if t["status"] == "RUNNING"], 30, "a window in flight")[0]
     time.sleep(1)  # well inside the 3 s the driver takes: nothing of this window is committed yet
     victim_pid = int(running["lease_owner"].split(":")[1])
     victim = next(p for p in tms if victim_pid in p.worker_pids())
     env.sigkill(victim)
     killed_at = time.monotonic()
 
-    redone = _wait(
+    redone = wait_until(
         lambda: (t := db_api.task_get(running["id"]))["status"] == "COMPLETED" and t,
         60,
         "the killed window collected again",
     )
     assert redone["attempts"] == 2 and int(redone["lease_owner"].split(":")[1]) != victim_pid
     completed_before = len([t for t in _perf_tasks(sid) if t["status"] == "COMPLETED"])
-    _wait(lambda: done(completed_before + 2), 60, "collection going on after the kill")
+    wait_until(lambda: done(completed_before + 2), 60, "collection going on after the kill")
     assert time.monotonic() - killed_at < 120
 
     # /metrics shows the newest window exactly
@@ -149,17 +123,19 @@ def test_sigkill_in_the_middle_of_a_window_loses_and_repeats_nothing(env):
         timeout=10,
     )
     assert resp.status_code == 200
-    _wait(lambda: all(t["status"] not in ("PENDING", "RUNNING") for t in _perf_tasks(sid)), 30, "collection stopped")
+    wait_until(
+        lambda: all(t["status"] not in ("PENDING", "RUNNING") for t in _perf_tasks(sid)), 30, "collection stopped"
+    )
     committed = sorted(
         (t["result"]["window_start_us"], t["result"]["window_end_us"])
         for t in _perf_tasks(sid)
         if t["status"] == "COMPLETED"
     )
-    _wait(lambda: len(consumer.payloads) >= len(committed), 30, "every window's notification")
+    consumer.wait_for(len(committed), 30)  # every window's notification
     time.sleep(1)
     with consumer.lock:
-        windows = [(round(p["window_start"] * 1e6), round(p["window_end"] * 1e6)) for p in consumer.payloads]
-        ids = list(consumer.ids)
+        windows = [(round(p["window_start"] * 1e6), round(p["window_end"] * 1e6)) for _, _, p in consumer.received]
+        ids = [message_id for message_id, _, _ in consumer.received]
     assert len(ids) == len(set(ids)), "a batch was delivered twice"
     assert sorted(windows) == committed, "each committed window is exported exactly once"
     for (_, end), (start, _) in zip(committed, committed[1:], strict=False):

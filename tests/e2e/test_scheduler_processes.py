@@ -13,60 +13,38 @@ import time
 import uuid
 
 import pytest
-from cryptography.fernet import Fernet
 
-from tests.e2e.conftest import Client, Proc, free_port, script
+from tests.e2e.conftest import Client, Proc, db_manage, deployment_conf
+from tests.waits import wait_until
 
 pytestmark = pytest.mark.services
 
 
 @pytest.fixture
 def env(tmp_path, postgresql_url, rabbit_url, redis_url):
-    port = free_port()
-    conf = tmp_path / "delfin_like.conf"
-    conf.write_text(f"""
-[DEFAULT]
-state_path = {tmp_path / "state"}
-transport_url = {rabbit_url}
-graceful_shutdown_timeout = 15
-[api]
-host = 127.0.0.1
-port = {port}
-[database]
-connection = {postgresql_url}
-[coordination]
-backend_url = {redis_url}
-heartbeat_interval = 1
-[rpc]
-topic = sched_e2e.{uuid.uuid4().hex[:10]}
-[security]
-fernet_keys = {Fernet.generate_key().decode()}
-[scheduler]
-min_sync_interval = 1
-leader_timeout = 4
-tick_interval = 0.25
-election_group = sched-e2e-{uuid.uuid4().hex[:10]}
-[task_manager]
-workers_per_lane = 2
-report_interval = 1
-service_down_time = 5
-# only the join of a task manager (or the scheduler) can explain a prompt run below
-redispatch_after = 300
-membership_group = tm-e2e-{uuid.uuid4().hex[:10]}
-""")
-    return {"conf": str(conf), "port": port, "dir": tmp_path}
-
-
-def _db_upgrade(env):
-    import subprocess
-
-    out = subprocess.run(
-        [script("delfin-like-db-manage"), "--config-file", env["conf"], "upgrade"],
-        capture_output=True,
-        text=True,
-        timeout=120,
+    return deployment_conf(
+        tmp_path,
+        postgresql_url,
+        rabbit_url,
+        redis_url,
+        f"sched_e2e.{uuid.uuid4().hex[:10]}",
+        DEFAULT={"graceful_shutdown_timeout": 15},
+        coordination={"heartbeat_interval": 1},
+        scheduler={
+            "min_sync_interval": 1,
+            "leader_timeout": 4,
+            "tick_interval": 0.25,
+            "election_group": f"sched-e2e-{uuid.uuid4().hex[:10]}",
+        },
+        task_manager={
+            "workers_per_lane": 2,
+            "report_interval": 1,
+            "service_down_time": 5,
+            # only the join of a task manager (or the scheduler) can explain a prompt run below
+            "redispatch_after": 300,
+            "membership_group": f"tm-e2e-{uuid.uuid4().hex[:10]}",
+        },
     )
-    assert out.returncode == 0, out.stderr
 
 
 def _start(procs, env, name, log):
@@ -86,18 +64,8 @@ def _completed_syncs(api, storage_id, lane="normal") -> list[dict]:
     return tasks
 
 
-def _wait(predicate, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"{what} not within {timeout} s")
-
-
 def test_schedules_fire_and_survive_a_restart_of_everything(env, procs):
-    _db_upgrade(env)
+    db_manage(env, "upgrade")
     schedulers = [_start(procs, env, "delfin-like-scheduler", f"sched{i}.log") for i in (1, 2)]
     api_proc = _start(procs, env, "delfin-like-api", "api1.log")
     api = Client(f"http://127.0.0.1:{env['port']}")
@@ -127,12 +95,12 @@ def test_schedules_fire_and_survive_a_restart_of_everything(env, procs):
     assert any("A task manager joined" in s.log for s in schedulers)
 
     # then synced again and again by the scheduler, every 2 s
-    syncs = _wait(lambda: len(s := _completed_syncs(api, sid)) >= 4 and s, 40, "three periodic syncs")
+    syncs = wait_until(lambda: len(s := _completed_syncs(api, sid)) >= 4 and s, 40, "three periodic syncs")
     gaps = [(_utc(b["created_at"]) - _utc(a["created_at"])).total_seconds() for a, b in itertools.pairwise(syncs[1:])]
     assert all(g >= 1.9 for g in gaps), gaps  # one firing per interval, never two at once
     [member] = api.get("/v1/task-managers").json()["task_managers"]
     assert member["status"] == "up" and member["lanes"] == ["urgent", "normal", "background"]
-    assert _wait(
+    assert wait_until(
         lambda: api.get("/v1/task-managers").json()["task_managers"][0]["tasks_done"] >= 3,
         10,
         "the task manager reporting its syncs",
@@ -163,12 +131,12 @@ def test_schedules_fire_and_survive_a_restart_of_everything(env, procs):
     assert members[member["id"]]["status"] == "down" and members[member["id"]]["stopped_at"]
 
     # the periodic sync goes on after the restart, and the one-shot fires at its time, once
-    _wait(
+    wait_until(
         lambda: any(_utc(t["created_at"]) > stopped_at for t in _completed_syncs(api, sid)),
         30,
         "a periodic sync after the restart",
     )
-    fired = _wait(
+    fired = wait_until(
         lambda: (p := api.get(f"/v1/storages/{sid}/sync-policy").json()["sync_policy"])["next_sync_at"] is None and p,
         60,
         "the one-shot firing",

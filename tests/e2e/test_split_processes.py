@@ -10,12 +10,11 @@ import threading
 import uuid
 
 import pytest
-from cryptography.fernet import Fernet
 
 from delfin_like.db import migration
 from delfin_like.sdk import models
 from delfin_like_drivers.fake import driver as fake_driver
-from tests.e2e.conftest import Client, Proc, free_port
+from tests.e2e.conftest import Client, Proc, db_manage, deployment_conf
 
 pytestmark = pytest.mark.services
 
@@ -28,44 +27,17 @@ STORAGES = {
 @pytest.fixture
 def env(tmp_path, postgresql_url, rabbit_url, redis_url):
     """A config file for every process: fresh database, unique topic prefix, shared Fernet key."""
-    port = free_port()
-    conf = tmp_path / "delfin_like.conf"
-    conf.write_text(f"""
-[DEFAULT]
-debug = true
-state_path = {tmp_path / 'state'}
-transport_url = {rabbit_url}
-graceful_shutdown_timeout = 12
-[api]
-host = 127.0.0.1
-port = {port}
-[database]
-connection = {postgresql_url}
-[coordination]
-backend_url = {redis_url}
-[rpc]
-topic = delfin_e2e.{uuid.uuid4().hex[:10]}
-[security]
-fernet_keys = {Fernet.generate_key().decode()}
-[task_manager]
-workers_per_lane = 2
-membership_group = split-tm-{uuid.uuid4().hex[:10]}
-[scheduler]
-# its own election: other deployments may share this Redis
-election_group = split-{uuid.uuid4().hex[:10]}
-""")
-    return {"conf": str(conf), "port": port, "dir": tmp_path}
-
-
-def _run_db_manage(env, *args) -> str:
-    import subprocess
-
-    from tests.e2e.conftest import script
-
-    out = subprocess.run([script("delfin-like-db-manage"), "--config-file", env["conf"], *args],
-                         capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr
-    return out.stdout
+    return deployment_conf(
+        tmp_path,
+        postgresql_url,
+        rabbit_url,
+        redis_url,
+        f"delfin_e2e.{uuid.uuid4().hex[:10]}",
+        DEFAULT={"debug": "true", "graceful_shutdown_timeout": 12},
+        task_manager={"workers_per_lane": 2, "membership_group": f"split-tm-{uuid.uuid4().hex[:10]}"},
+        # its own election: other deployments may share this Redis
+        scheduler={"election_group": f"split-{uuid.uuid4().hex[:10]}"},
+    )
 
 
 def _body(name: str, password: str) -> dict:
@@ -79,9 +51,14 @@ def _body(name: str, password: str) -> dict:
 
 def _expected(body: dict):
     """What the fake driver returns for ``body``: the rows the database must hold."""
-    drv = fake_driver.FakeStorageDriver(models.AccessInfo(
-        vendor=body["vendor"], model=body["model"], extra_attributes=body["extra_attributes"],
-        rest=models.AccessEndpoint(host=body["rest"]["host"], port=body["rest"]["port"])))
+    drv = fake_driver.FakeStorageDriver(
+        models.AccessInfo(
+            vendor=body["vendor"],
+            model=body["model"],
+            extra_attributes=body["extra_attributes"],
+            rest=models.AccessEndpoint(host=body["rest"]["host"], port=body["rest"]["port"]),
+        )
+    )
     return list(drv.list_storage_pools()), list(drv.list_volumes())
 
 
@@ -89,8 +66,10 @@ def _check_rows(api: Client, storage_id: str, body: dict) -> None:
     pools, volumes = _expected(body)
     got_pools = api.get("/v1/storage-pools", storage_id=storage_id).json()["storage_pools"]
     got_volumes = api.get("/v1/volumes", storage_id=storage_id).json()["volumes"]
-    for expected, got, key in ((pools, got_pools, "native_storage_pool_id"),
-                               (volumes, got_volumes, "native_volume_id")):
+    for expected, got, key in (
+        (pools, got_pools, "native_storage_pool_id"),
+        (volumes, got_volumes, "native_volume_id"),
+    ):
         by_id = {row[key]: row for row in got}
         assert sorted(by_id) == sorted(getattr(m, key) for m in expected)
         for model in expected:
@@ -101,9 +80,9 @@ def _check_rows(api: Client, storage_id: str, body: dict) -> None:
 
 
 def test_split_deployment(env, procs):
-    assert _run_db_manage(env, "current").strip() in ("", "(empty database)")
-    _run_db_manage(env, "upgrade")
-    assert _run_db_manage(env, "current").strip() == migration.head()
+    assert db_manage(env, "current").strip() in ("", "(empty database)")
+    db_manage(env, "upgrade")
+    assert db_manage(env, "current").strip() == migration.head()
 
     args = ["--config-file", env["conf"]]
     tasks = [Proc("delfin-like-task", args, env["dir"] / f"task{i}.log") for i in (1, 2)]
@@ -167,11 +146,14 @@ def test_split_deployment(env, procs):
     _check_rows(api, ids["b"], bodies["b"])
 
     # SIGTERM a task manager in the middle of a sync: it hands the task back, the other finishes it
-    slow = {"vendor": "fake_storage", "model": "fake_driver",
-            "rest": {"host": "192.0.2.200", "port": 8443, "username": "admin", "password": passwords["a"]},
-            # longer than the whole shutdown window (graceful_shutdown_timeout = 12 s), so the
-            # task is certainly still running when the stopping task manager hands it back
-            "extra_attributes": {"pools": 1, "volumes": 5, "seed": 13, "delay": 15}}
+    slow = {
+        "vendor": "fake_storage",
+        "model": "fake_driver",
+        "rest": {"host": "192.0.2.200", "port": 8443, "username": "admin", "password": passwords["a"]},
+        # longer than the whole shutdown window (graceful_shutdown_timeout = 12 s), so the
+        # task is certainly still running when the stopping task manager hands it back
+        "extra_attributes": {"pools": 1, "volumes": 5, "seed": 13, "delay": 15},
+    }
     r = api.post("/v1/storages", slow)
     assert r.status_code == 201, r.text
     task_id = r.json()["last_sync_task_id"]

@@ -5,6 +5,7 @@ import time
 import grpc
 import pytest
 
+from delfin_like.common.constants import TaskStatus
 from delfin_like_drivers.csd.agent import server
 from delfin_like_drivers.csd.grpc_api import pb, pb_grpc
 from tests.unit.api.conftest import api, fake_bus, rpcapi, task_manager  # noqa: F401 - fixtures
@@ -72,3 +73,21 @@ def start_agent(tmp_path):
     yield start
     for running in started:
         running.stop()
+
+
+def csd_body(port: int, **rest) -> dict:
+    """A registration body for the ``csd nvme`` driver reaching the agent on loopback ``port``;
+    ``rest`` adds keys to the rest block."""
+    rest = {"host": "127.0.0.1", "port": port, "username": "ops", "password": "agent-pw", **rest}
+    return {"vendor": "csd", "model": "nvme", "rest": rest}
+
+
+def wait_task(client, task_id, timeout=30.0) -> dict:
+    """The task once it is no longer active, read through the WebTest ``client`` (fails after ``timeout`` s)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        task = client.get(f"/v1/tasks/{task_id}").json
+        if task["status"] not in TaskStatus.ACTIVE:
+            return task
+        assert time.monotonic() < deadline, f"task {task_id} still {task['status']}"
+        time.sleep(0.05)

@@ -12,6 +12,7 @@ import pytest
 
 from delfin_like_drivers.csd.agent import jobs, jobspec, store
 from delfin_like_drivers.csd.grpc_api import pb, pb_grpc
+from tests.waits import process_gone, wait_until
 
 
 @pytest.fixture
@@ -26,19 +27,6 @@ def _code(call) -> grpc.StatusCode:
     with pytest.raises(grpc.RpcError) as caught:
         call()
     return caught.value.code()
-
-
-def _gone(pid: int, timeout: float = 10.0) -> bool:
-    """True once no process ``pid`` exists (a zombie counts as gone)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
-                return True
-        except psutil.NoSuchProcess:
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_job_writes_output_and_completes(start_agent, data_dir, tmp_path):
@@ -110,7 +98,7 @@ def test_cancel_running_job_stops_its_whole_process_group(start_agent, data_dir,
     cancelled = agent.stub.CancelJob(pb.CancelJobRequest(job_id="long-1"), timeout=30)
     assert cancelled.status == pb.Job.CANCELLED and cancelled.error == "cancelled by request"
     assert cancelled.HasField("completed_at") and cancelled.pid == 0
-    assert _gone(pid) and _gone(child), "a process of the cancelled job survived"
+    assert process_gone(pid) and process_gone(child), "a process of the cancelled job survived"
     assert time.monotonic() - started < 20
     # cancelling again is harmless; a finished job cannot be cancelled
     assert agent.stub.CancelJob(pb.CancelJobRequest(job_id="long-1"), timeout=5).status == pb.Job.CANCELLED
@@ -239,14 +227,15 @@ def test_graceful_stop_refuses_new_jobs_and_finishes_running_ones(start_agent, d
     stopper = threading.Thread(target=agent.agent.stop)
     stopper.start()
     try:
-        deadline = time.monotonic() + 10
-        status = None
-        while time.monotonic() < deadline:
-            status = health.Check(health_pb2.HealthCheckRequest(), timeout=5).status
-            if status == health_pb2.HealthCheckResponse.NOT_SERVING:
-                break
-            time.sleep(0.02)
-        assert status == health_pb2.HealthCheckResponse.NOT_SERVING
+        wait_until(
+            lambda: (
+                health.Check(health_pb2.HealthCheckRequest(), timeout=5).status
+                == health_pb2.HealthCheckResponse.NOT_SERVING
+            ),
+            10,
+            "the health service saying NOT_SERVING",
+            interval=0.02,
+        )
         assert (
             _code(
                 lambda: agent.submit(
@@ -275,7 +264,7 @@ def test_shutdown_grace_over_stops_jobs_and_records_them(start_agent, data_dir, 
     agent.submit(job_id="queued", command=["true"], data_path=str(data_dir), output_path=str(tmp_path / "q"))
     pid = agent.wait_job("cut", statuses=(pb.Job.RUNNING,)).pid
     agent.stop()
-    assert _gone(pid)
+    assert process_gone(pid)
     again = start_agent(state=tmp_path / "state-node-a")
     cut = again.job("cut")
     assert cut.status == pb.Job.FAILED and cut.error == "the agent shut down while the job was running"

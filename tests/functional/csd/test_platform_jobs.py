@@ -6,30 +6,17 @@ import psutil
 
 from delfin_like.common.constants import TaskStatus
 from delfin_like_drivers.csd.grpc_api import pb
+from tests.functional.csd.conftest import csd_body, wait_task
 from tests.unit.api.conftest import register_body
+from tests.waits import process_gone
 
 FINISHED = ("COMPLETED", "FAILED", "CANCELLED")
 
 
 def _register(api, port: int) -> str:
-    body = {
-        "vendor": "csd",
-        "model": "nvme",
-        "rest": {"host": "127.0.0.1", "port": port, "username": "ops", "password": "agent-pw"},
-    }
-    storage = api.post_json("/v1/storages", body, status=201).json
-    _wait_task(api, storage["last_sync_task_id"])
+    storage = api.post_json("/v1/storages", csd_body(port), status=201).json
+    wait_task(api, storage["last_sync_task_id"])
     return storage["id"]
-
-
-def _wait_task(api, task_id, timeout=30.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        task = api.get(f"/v1/tasks/{task_id}").json
-        if task["status"] not in TaskStatus.ACTIVE:
-            return task
-        assert time.monotonic() < deadline, f"task {task_id} still {task['status']}"
-        time.sleep(0.05)
 
 
 def _wait_job(api, job_id, statuses=FINISHED, timeout=30.0) -> dict:
@@ -87,7 +74,7 @@ def test_job_runs_on_the_node_and_its_status_is_mirrored(api, task_manager, star
     # the platform mirrors what the node records
     on_node = agent.job("count-rows")
     assert on_node.status == pb.Job.COMPLETED and on_node.spec.csd.device_path == "/dev/nvme0n1"
-    task = _wait_task(api, done["submit_task_id"])
+    task = wait_task(api, done["submit_task_id"])
     assert task["type"] == "job_submit" and task["status"] == TaskStatus.COMPLETED
     assert task["result"]["status"] == "COMPLETED"
 
@@ -113,12 +100,9 @@ def test_cancel_stops_the_process_on_the_node(api, task_manager, start_agent, tm
     cancelled = _wait_job(api, job["id"])
     assert cancelled["status"] == "CANCELLED" and cancelled["error"] == "cancelled by request"
     assert agent.job("long-scan").status == pb.Job.CANCELLED
-    deadline = time.monotonic() + 10
-    while psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
-        assert time.monotonic() < deadline, "the job's process survived the cancel"
-        time.sleep(0.05)
-    assert _wait_task(api, cancelled["cancel_task_id"])["status"] == TaskStatus.COMPLETED
-    assert _wait_task(api, cancelled["submit_task_id"])["status"] == TaskStatus.COMPLETED
+    assert process_gone(pid), "the job's process survived the cancel"
+    assert wait_task(api, cancelled["cancel_task_id"])["status"] == TaskStatus.COMPLETED
+    assert wait_task(api, cancelled["submit_task_id"])["status"] == TaskStatus.COMPLETED
 
 
 def test_the_node_refusing_a_job_fails_it_with_the_reason(api, task_manager, start_agent, tmp_path):
@@ -130,7 +114,7 @@ def test_the_node_refusing_a_job_fails_it_with_the_reason(api, task_manager, sta
     failed = _wait_job(api, job["id"])
     assert failed["status"] == "FAILED"
     assert failed["error"] == f"data_path {tmp_path / 'not-there'} does not exist on this node"
-    task = _wait_task(api, failed["submit_task_id"])
+    task = wait_task(api, failed["submit_task_id"])
     assert task["status"] == TaskStatus.FAILED and "does not exist on this node" in task["error"]
 
 
@@ -161,7 +145,7 @@ def test_bad_requests_are_4xx_and_change_nothing(api, task_manager, start_agent,
 
     # a storage whose driver runs no jobs
     fake = api.post_json("/v1/storages", register_body(port=9443), status=201).json
-    _wait_task(api, fake["last_sync_task_id"])
+    wait_task(api, fake["last_sync_task_id"])
     refused = api.post_json(f"/v1/storages/{fake['id']}/jobs", {**ok, "job_id": "prep-2"}, status=400).json
     assert refused["error_code"] == "JobsNotSupported"
     assert [j["id"] for j in api.get("/v1/jobs").json["jobs"]] == [first["id"]]

@@ -4,11 +4,11 @@ manager; the database must hold exactly what the nvme-cli fixtures say."""
 import json
 import pathlib
 import shutil
-import time
 
 from delfin_like.common import exception
 from delfin_like.common.constants import TaskStatus
 from delfin_like_drivers.csd import nvme_source
+from tests.functional.csd.conftest import csd_body, wait_task
 
 FIXTURES = pathlib.Path(nvme_source.FIXTURES_DIR)
 HOST_B = "nqn.2014-08.org.nvmexpress:uuid:0f3c2b1a-9d8e-4f70-a6b5-c4d3e2f1a0b9"
@@ -112,23 +112,8 @@ def _actual(api, storage_id: str) -> dict:
     }
 
 
-def _wait_task(api, task_id, timeout=30.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        task = api.get(f"/v1/tasks/{task_id}").json
-        if task["status"] not in TaskStatus.ACTIVE:
-            return task
-        assert time.monotonic() < deadline, f"task {task_id} still {task['status']}"
-        time.sleep(0.05)
-
-
 def _register(api, port: int) -> dict:
-    body = {
-        "vendor": "csd",
-        "model": "nvme",
-        "rest": {"host": "127.0.0.1", "port": port, "username": "ops", "password": "agent-pw", "protocol": "grpc"},
-    }
-    return api.post_json("/v1/storages", body, status=201).json
+    return api.post_json("/v1/storages", csd_body(port, protocol="grpc"), status=201).json
 
 
 def test_two_agents_registered_synced_and_compared(api, task_manager, start_agent, tmp_path):
@@ -137,7 +122,7 @@ def test_two_agents_registered_synced_and_compared(api, task_manager, start_agen
     agent_b = start_agent(name="csd-node-b", nvme_fixtures=str(fixtures_b))
     storage_a, storage_b = _register(api, agent_a.port), _register(api, agent_b.port)
     for storage in (storage_a, storage_b):
-        task = _wait_task(api, storage["last_sync_task_id"])
+        task = wait_task(api, storage["last_sync_task_id"])
         assert task["status"] == TaskStatus.COMPLETED, task
     # the password is write-only
     assert "agent-pw" not in json.dumps(api.get(f"/v1/storages/{storage_a['id']}/access-info").json)
@@ -162,7 +147,7 @@ def test_two_agents_registered_synced_and_compared(api, task_manager, start_agen
     assert caps["resource_metrics"]["disk"]["read_iops"]["unit"] == "ops/s"
 
     # nothing changed on the node: a re-sync writes nothing
-    resync = _wait_task(api, api.post(f"/v1/storages/{storage_a['id']}/sync", status=202).json["task"]["id"])
+    resync = wait_task(api, api.post(f"/v1/storages/{storage_a['id']}/sync", status=202).json["task"]["id"])
     assert resync["status"] == TaskStatus.COMPLETED and resync["result"]["rows_written"] == 0
 
 

@@ -14,11 +14,14 @@ import webtest
 
 from delfin_like import coordination
 from delfin_like.api import app
-from delfin_like.common.constants import TaskStatus
+from delfin_like.common.constants import SyncStatus, TaskStatus
 from delfin_like.conf import CONF
 from delfin_like.rpc import client as rpc_client
 from delfin_like_drivers.simulator.model import SimulatedArray
 from delfin_like_drivers.simulator.rest import RestFrontEnd
+from tests.functional.drivers.perf_fixtures import metrics_url  # noqa: F401 - fixtures of every module here
+from tests.functional.drivers.snmp_fixtures import snmp_array, snmp_sim  # noqa: F401
+from tests.functional.drivers.ssh_fixtures import ed25519_key, rsa_key, ssh_sim, start_ssh_sim, svc_array  # noqa: F401
 from tests.unit.api.conftest import fake_bus  # noqa: F401 - fixture
 
 REST_USER = "ontap-admin"
@@ -54,6 +57,13 @@ class Platform:
             if time.monotonic() > deadline:
                 raise AssertionError(f"task {task_id} still {task['status']} after {timeout} s")
             time.sleep(0.05)
+
+    def register_and_sync(self, body: dict) -> dict:
+        """Register ``body`` and wait for its first sync, which must complete; returns the storage."""
+        storage = self.register(body)
+        task = self.wait_task(storage["last_sync_task_id"])
+        assert task["status"] == TaskStatus.COMPLETED, (task["error"], task)
+        return storage
 
     def sync(self, storage_id: str, timeout: float = 60.0) -> dict:
         """Ask for a sync through the API and return the finished task."""
@@ -104,6 +114,49 @@ class Platform:
         }
         return out
 
+    def assert_inventory(self, storage_id: str, want: dict[str, dict]) -> None:
+        """Fail unless :meth:`inventory` of the storage equals ``want`` (the test's own expectation), row for row."""
+        got = self.inventory(storage_id)
+        for resource in want:
+            assert set(got[resource]) == set(want[resource]), resource
+            diffs = [k for k in want[resource] if got[resource][k] != want[resource][k]]
+            assert not diffs, (resource, [(k, got[resource][k], want[resource][k]) for k in diffs[:3]])
+
+    def sync_after_churn(self, storage_id: str, array, added: int, deleted: int, updated: set, expected) -> dict:
+        """Sync after churning ``array``: it must complete with ``added``, ``deleted`` and ``len(updated)``
+        volume rows changed and leave the inventory ``expected(snapshot)`` says; returns the task."""
+        task = self.sync(storage_id)
+        assert task["status"] == TaskStatus.COMPLETED, (task["error"], task)
+        volumes = task["result"]["volumes"]
+        assert (volumes["added"], volumes["deleted"]) == (added, deleted)
+        assert volumes["updated"] == len(updated)
+        self.assert_inventory(storage_id, expected(array.snapshot()))
+        return task
+
+    def failed_sync(self, storage_id: str, message: str, secret: str) -> dict:
+        """Ask for a sync that must FAIL with ``message`` in its error (on the task and on the storage) and
+        without ``secret``; returns the task."""
+        task = self.sync(storage_id, timeout=30)
+        assert task["status"] == TaskStatus.FAILED and message in task["error"], task
+        assert secret not in task["error"]
+        shown = self.storage(storage_id)
+        assert shown["sync_status"] == SyncStatus.FAILED and message in shown["sync_error"]
+        return task
+
+    def recovers_from_a_cut_sync(self, storage_id: str, array, channel: str, drop_after: int, expected) -> None:
+        """Churn ``array`` (3 created, 3 deleted), fail a sync by cutting ``channel`` (``"rest"``, ``"ssh"``)
+        after ``drop_after`` records, then sync again unhindered: it must complete, count the churn and
+        leave the inventory ``expected(snapshot)`` says."""
+        array.churn(created=3, deleted=3)
+        array.faults[channel].drop_after = drop_after
+        assert self.sync(storage_id)["status"] == TaskStatus.FAILED
+        array.faults[channel].drop_after = None
+        task = self.sync(storage_id)
+        assert task["status"] == TaskStatus.COMPLETED
+        assert (task["result"]["volumes"]["added"], task["result"]["volumes"]["deleted"]) == (3, 3)
+        self.assert_inventory(storage_id, expected(array.snapshot()))
+        assert self.storage(storage_id)["sync_status"] == SyncStatus.SYNCED
+
 
 @pytest.fixture
 def platform(request, fake_bus):  # noqa: F811 - the imported fixture
@@ -146,3 +199,23 @@ def ontap_body(front: RestFrontEnd, password: str = REST_PASSWORD, ca_file: str 
         with open(ca_file) as f:
             rest["ca_cert"] = f.read()
     return {"vendor": "netapp", "model": "ontap_rest", "rest": rest}
+
+
+def restart_on_the_same_port(front, state_dir: str | None = None) -> int:
+    """Stop a simulator front end and start it again on its port; with ``state_dir``, from a new state
+    (new host key, new CA) as a replaced array would. Returns the port."""
+    port = front.port
+    front.stop()
+    if state_dir:
+        front.state_dir = state_dir
+    front.requested_port = port
+    front.start()
+    return port
+
+
+def slow_peer(array, channel: str) -> str:
+    """Allow a driver call 1 s and make ``array`` answer on ``channel`` (``"rest"``, ``"ssh"``) only after
+    2.5 s; returns the words the failure must carry (whichever deadline fires first says them)."""
+    CONF.set_override("timeout", 1.0, group="storage_driver")
+    array.faults[channel].delay = 2.5
+    return "within 1 s"

@@ -10,10 +10,10 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from delfin_like.api import app, wsgi
 from delfin_like.common.constants import TaskStatus
 from delfin_like.rpc import client as rpc_client
 from delfin_like_drivers.simulator.model import Counters
+from tests.perf_outputs import SAMPLE_NAME, serve_api
 from tests.unit.task_manager import perf_helpers
 
 POLLING_KEY = {
@@ -24,22 +24,6 @@ POLLING_KEY = {
     "port": "port_polling",
     "disk": "disk_polling",
 }
-# metric -> the Prometheus sample name /metrics shows it under (unit suffix; counters end in _total)
-SAMPLE_NAME = {
-    "iops": "delfin_like_iops",
-    "read_iops": "delfin_like_read_iops",
-    "write_iops": "delfin_like_write_iops",
-    "throughput": "delfin_like_throughput_bytes_per_second",
-    "read_throughput": "delfin_like_read_throughput_bytes_per_second",
-    "write_throughput": "delfin_like_write_throughput_bytes_per_second",
-    "response_time": "delfin_like_response_time_seconds",
-    "read_response_time": "delfin_like_read_response_time_seconds",
-    "write_response_time": "delfin_like_write_response_time_seconds",
-    "read_ops_total": "delfin_like_read_ops_total",
-    "write_ops_total": "delfin_like_write_ops_total",
-    "read_bytes_total": "delfin_like_read_bytes_total",
-    "write_bytes_total": "delfin_like_write_bytes_total",
-}
 BYTES_ONLY = ("throughput", "read_throughput", "write_throughput", "read_bytes_total", "write_bytes_total")
 NO_LATENCY = tuple(m for m in SAMPLE_NAME if "response_time" not in m)
 
@@ -47,11 +31,8 @@ NO_LATENCY = tuple(m for m in SAMPLE_NAME if "response_time" not in m)
 @pytest.fixture
 def metrics_url(platform):
     """``http://127.0.0.1:<port>`` of the real API (cheroot) on the platform's database."""
-    service = wsgi.APIService(app_factory=app.setup_app, host="127.0.0.1", port=0, threads=4)
-    service.start()
-    yield f"http://127.0.0.1:{service.port}"
-    service.stop()
-    service.wait()
+    with serve_api() as url:
+        yield url
 
 
 def enable(platform, storage_id: str, resource_types, interval: int) -> dict:
@@ -71,11 +52,12 @@ def window(platform, storage_id: str, resource_type: str) -> dict:
     return done["result"]
 
 
-def scrape(url: str, storage_id: str) -> dict[tuple[str, str, str], float]:
-    """``{(resource_type, resource_id, sample name): value}`` of one storage on ``GET /metrics``."""
+def scrape_with_names(url: str, storage_id: str) -> tuple[dict, dict[tuple[str, str], str]]:
+    """``{(resource_type, resource_id, sample name): value}`` of one storage on ``GET /metrics``, and
+    ``{(resource_type, resource_id): resource_name}`` of the same series."""
     resp = requests.get(f"{url}/metrics", timeout=30)
-    assert resp.status_code == 200, resp.text[:300]
-    out = {}
+    assert resp.status_code == 200 and resp.headers["Content-Type"].startswith("text/plain"), resp.text[:300]
+    out, names = {}, {}
     for family in text_string_to_metric_families(resp.text):
         for sample in family.samples:
             labels = sample.labels
@@ -83,6 +65,29 @@ def scrape(url: str, storage_id: str) -> dict[tuple[str, str, str], float]:
                 key = (labels["resource_type"], labels["resource_id"], sample.name)
                 assert key not in out, f"duplicate series {key}"
                 out[key] = sample.value
+                names[key[:2]] = labels["resource_name"]
+    return out, names
+
+
+def scrape(url: str, storage_id: str) -> dict[tuple[str, str, str], float]:
+    """The values :func:`scrape_with_names` gives."""
+    return scrape_with_names(url, storage_id)[0]
+
+
+def windows(platform, storage_id: str, resource_types) -> dict[str, dict]:
+    """One :func:`window` of each of ``resource_types``; returns their results by type."""
+    return {rt: window(platform, storage_id, rt) for rt in resource_types}
+
+
+def expected_series(resources, after: dict, before: dict | None, seconds: float, reset=()) -> dict:
+    """What :func:`scrape` must give for ``resources`` (``(type, native id, model id, metrics)`` each):
+    :func:`expected` of each from the model counters ``after`` and ``before`` (by model id; None for the
+    first window), with no ``before`` for the model ids in ``reset``."""
+    out = {}
+    for rt, native, model_id, metrics in resources:
+        prior = None if before is None or model_id in reset else before[model_id]
+        for name, value in expected(after[model_id], prior, seconds, metrics).items():
+            out[(rt, native, name)] = value
     return out
 
 

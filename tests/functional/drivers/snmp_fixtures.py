@@ -1,6 +1,6 @@
 """Fixtures of the ``generic snmp`` tests: Debian's snmpd serving a simulated array on loopback.
 
-Import them into a test module (``from tests.functional.drivers.snmp_fixtures import ...``).
+The package's conftest.py makes the fixtures available to every module of it.
 snmpd must be installed (``apt-get install -y snmpd``; ``tools/run-tests.sh`` does it as
 root): without it the tests skip, and with ``CI=true`` they fail.
 
@@ -170,13 +170,3 @@ def expected_inventory(snap: Snapshot, serial: str | None = None, vendor: str = 
         "ports": ports,
         "disks": disks,
     }
-
-
-def assert_inventory(platform, storage_id: str, want: dict) -> None:
-    """The database, read through the API, equals ``want`` field for field."""
-    got = platform.inventory(storage_id)
-    assert got["storage"] == want["storage"]
-    for resource in ("storage-pools", "volumes", "controllers", "ports", "disks"):
-        assert set(got[resource]) == set(want[resource]), resource
-        diffs = [k for k in want[resource] if got[resource][k] != want[resource][k]]
-        assert not diffs, (resource, [(k, got[resource][k], want[resource][k]) for k in diffs[:3]])

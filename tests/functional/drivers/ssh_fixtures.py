@@ -1,6 +1,6 @@
 """Fixtures of the ``ibm svc_ssh`` tests: the simulator's SSH CLI on loopback, client keys, bodies.
 
-Import the fixtures into a test module (``from tests.functional.drivers.ssh_fixtures import ...``).
+The package's conftest.py makes the fixtures available to every module of it.
 """
 
 import dataclasses

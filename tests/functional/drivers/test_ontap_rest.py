@@ -8,11 +8,10 @@ left it.
 
 import pytest
 
-from delfin_like.common.constants import SyncStatus, TaskStatus
-from delfin_like.conf import CONF
+from delfin_like.common.constants import TaskStatus
 from delfin_like_drivers.simulator.model import Snapshot
 from delfin_like_drivers.simulator.rest import RestFrontEnd, disk_uid, ontap_uuid
-from tests.functional.drivers.conftest import REST_PASSWORD, ontap_body
+from tests.functional.drivers.conftest import REST_PASSWORD, ontap_body, restart_on_the_same_port, slow_peer
 
 pytestmark = pytest.mark.services
 
@@ -132,21 +131,10 @@ def expected_inventory(snap: Snapshot) -> dict[str, dict]:
     }
 
 
-def assert_inventory(platform, storage_id: str, snap: Snapshot) -> None:
-    got, want = platform.inventory(storage_id), expected_inventory(snap)
-    for resource in want:
-        assert set(got[resource]) == set(want[resource]), resource
-        diffs = [k for k in want[resource] if got[resource][k] != want[resource][k]]
-        assert not diffs, (resource, [(got[resource][k], want[resource][k]) for k in diffs[:3]])
-
-
 def _register_and_sync(platform, rest_sim, **options) -> tuple[dict, Snapshot]:
     """Register (paging by 40 records unless told otherwise), wait for the first sync; returns it and the model."""
     options.setdefault("page_size", 40)
-    storage = platform.register(ontap_body(rest_sim, **options))
-    task = platform.wait_task(storage["last_sync_task_id"])
-    assert task["status"] == TaskStatus.COMPLETED, task
-    return storage, rest_sim.array.snapshot()
+    return platform.register_and_sync(ontap_body(rest_sim, **options)), rest_sim.array.snapshot()
 
 
 @pytest.mark.parametrize("platform", ["postgresql_db", "mysql_db"], indirect=True)
@@ -154,7 +142,7 @@ def test_sync_matches_the_model_before_and_after_churn(platform, rest_sim, sim_a
     storage, snap = _register_and_sync(platform, rest_sim)
     assert REST_PASSWORD not in str(storage)
     assert storage["serial_number"] == ontap_uuid(sim_array.serial) and storage["vendor"] == "NetApp"
-    assert_inventory(platform, storage["id"], snap)
+    platform.assert_inventory(storage["id"], expected_inventory(snap))
     caps = platform.api.get(f"/v1/storages/{storage['id']}/capabilities").json["capabilities"]
     assert caps["resource_metrics"]["volume"]["iops"]["unit"] == "ops/s" and "disk" not in caps["resource_metrics"]
 
@@ -164,12 +152,8 @@ def test_sync_matches_the_model_before_and_after_churn(platform, rest_sim, sim_a
     sim_array.set_status("disks", "disk-0003", "failed")
     sim_array.set_status("ports", "node-2:fc1", "down")
     sim_array.set_status("nodes", "node-2", "offline")
-    task = platform.sync(storage["id"])
-    assert task["status"] == TaskStatus.COMPLETED, task
-    volumes = task["result"]["volumes"]
-    assert (volumes["added"], volumes["deleted"]) == (12, 5)
-    assert volumes["updated"] == len(set(changed["resized"]) | {offline})
-    assert_inventory(platform, storage["id"], sim_array.snapshot())
+    updated = set(changed["resized"]) | {offline}
+    platform.sync_after_churn(storage["id"], sim_array, 12, 5, updated, expected_inventory)
     assert platform.storage(storage["id"])["status"] == "degraded"
 
     again = platform.sync(storage["id"])
@@ -202,11 +186,7 @@ def _rotate_password(rest_sim, tmp_path):
 
 def _replace_certificate(rest_sim, tmp_path):
     # the array comes back on the same port with a certificate from a CA nobody told us about
-    port = rest_sim.port
-    rest_sim.stop()
-    rest_sim.state_dir = str(tmp_path / "new-ca")
-    rest_sim.requested_port = port
-    rest_sim.start()
+    restart_on_the_same_port(rest_sim, str(tmp_path / "new-ca"))
     return "TLS certificate could not be verified"
 
 
@@ -217,9 +197,7 @@ def _close_mid_listing(rest_sim, tmp_path):
 
 
 def _too_slow(rest_sim, tmp_path):
-    CONF.set_override("timeout", 1.0, group="storage_driver")
-    rest_sim.array.faults["rest"].delay = 2.5
-    return "within 1 s"  # the driver's read timeout or the task manager's deadline, whichever fires first
+    return slow_peer(rest_sim.array, "rest")  # the driver's read timeout or the task manager's deadline
 
 
 def _malformed(rest_sim, tmp_path):
@@ -233,23 +211,11 @@ def test_a_failed_sync_writes_nothing(platform, rest_sim, sim_array, tmp_path, f
     sim_array.churn(created=5, resized=5, deleted=5)
     message = fault(rest_sim, tmp_path)
 
-    task = platform.sync(storage["id"], timeout=30)
-    assert task["status"] == TaskStatus.FAILED and message in task["error"], task
-    assert REST_PASSWORD not in task["error"]
-    shown = platform.storage(storage["id"])
-    assert shown["sync_status"] == SyncStatus.FAILED and message in shown["sync_error"]
+    platform.failed_sync(storage["id"], message, secret=REST_PASSWORD)
     # nothing half-written: the inventory is the one of the last good sync
-    assert_inventory(platform, storage["id"], before)
+    platform.assert_inventory(storage["id"], expected_inventory(before))
 
 
 def test_a_failed_sync_is_recovered_by_the_next_one(platform, rest_sim, sim_array):
     storage, _ = _register_and_sync(platform, rest_sim)
-    sim_array.churn(created=3, deleted=3)
-    sim_array.faults["rest"].drop_after = 60
-    assert platform.sync(storage["id"])["status"] == TaskStatus.FAILED
-    sim_array.faults["rest"].drop_after = None
-    task = platform.sync(storage["id"])
-    assert task["status"] == TaskStatus.COMPLETED
-    assert (task["result"]["volumes"]["added"], task["result"]["volumes"]["deleted"]) == (3, 3)
-    assert_inventory(platform, storage["id"], sim_array.snapshot())
-    assert platform.storage(storage["id"])["sync_status"] == SyncStatus.SYNCED
+    platform.recovers_from_a_cut_sync(storage["id"], sim_array, "rest", 60, expected_inventory)

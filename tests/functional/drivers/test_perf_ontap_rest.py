@@ -11,11 +11,8 @@ import pytest
 
 from delfin_like_drivers.netapp import ontap_perf
 from delfin_like_drivers.simulator.rest import ontap_uuid
-from tests.functional.drivers import perf_fixtures
 from tests.functional.drivers.conftest import ontap_body
-from tests.functional.drivers.perf_fixtures import BYTES_ONLY, SAMPLE_NAME, enable, expected, scrape, window
-
-metrics_url = perf_fixtures.metrics_url
+from tests.functional.drivers.perf_fixtures import BYTES_ONLY, SAMPLE_NAME, enable, expected_series, scrape, windows
 
 pytestmark = pytest.mark.services
 
@@ -34,24 +31,9 @@ def _resources(array) -> list[tuple[str, str, str, tuple[str, ...]]]:
     return out
 
 
-def _want(resources, after, before, seconds, reset=()) -> dict:
-    out = {}
-    for rt, key, model_id, metrics in resources:
-        prior = None if before is None or model_id in reset else before[model_id]
-        for name, value in expected(after[model_id], prior, seconds, metrics).items():
-            out[(rt, key, name)] = value
-    return out
-
-
-def _windows(platform, storage_id) -> dict[str, dict]:
-    return {rt: window(platform, storage_id, rt) for rt in TYPES}
-
-
 def test_rates_on_metrics_follow_the_simulator_counters_exactly(platform, metrics_url, sim_array, rest_sim):
     sim_array.advance(100)  # counters well above zero, so a reset is a visible decrease
-    storage = platform.register(ontap_body(rest_sim))
-    assert platform.wait_task(storage["last_sync_task_id"])["status"] == "COMPLETED"
-    sid = storage["id"]
+    sid = platform.register_and_sync(ontap_body(rest_sim))["id"]
     caps = platform.api.get(f"/v1/storages/{sid}/capabilities").json["capabilities"]
     assert {rt: set(m) for rt, m in caps["resource_metrics"].items()} == {
         rt: set(ontap_perf.IO_METRICS) for rt in TYPES
@@ -66,17 +48,17 @@ def test_rates_on_metrics_follow_the_simulator_counters_exactly(platform, metric
     ids = [r[2] for r in resources]
     requests_before = rest_sim.requests_served
     _, first = sim_array.counters_many(ids)
-    results = _windows(platform, sid)
+    results = windows(platform, sid, TYPES)
     # one GET per listing page (all fit one page of 1000) and one for the cluster
     assert rest_sim.requests_served - requests_before == len(TYPES) + 1
     assert results["volume"]["samples"] == 4 * 150
-    assert scrape(metrics_url, sid) == _want(resources, first, None, 0)
+    assert scrape(metrics_url, sid) == expected_series(resources, first, None, 0)
 
     sim_array.advance(30)
     _, second = sim_array.counters_many(ids)
-    _windows(platform, sid)
+    windows(platform, sid, TYPES)
     got = scrape(metrics_url, sid)
-    assert got == _want(resources, second, first, 30)
+    assert got == expected_series(resources, second, first, 30)
     assert len(got) == 13 * (1 + 3 + 150 + 2 + 4) + 5 * 4  # FC ports everything, Ethernet ports bytes only
 
     # a counter reset on one volume: no rate for it in that window (totals restart), rates elsewhere
@@ -85,12 +67,12 @@ def test_rates_on_metrics_follow_the_simulator_counters_exactly(platform, metric
     sim_array.advance(10)
     _, third = sim_array.counters_many(ids)
     assert third[victim].read_ops < second[victim].read_ops
-    _windows(platform, sid)
-    assert scrape(metrics_url, sid) == _want(resources, third, second, 10, reset={victim})
+    windows(platform, sid, TYPES)
+    assert scrape(metrics_url, sid) == expected_series(resources, third, second, 10, reset={victim})
 
     sim_array.advance(20)
     _, fourth = sim_array.counters_many(ids)
-    _windows(platform, sid)
+    windows(platform, sid, TYPES)
     got = scrape(metrics_url, sid)
-    assert got == _want(resources, fourth, third, 20)
+    assert got == expected_series(resources, fourth, third, 20)
     assert got[("volume", victim, "delfin_like_iops")] > 0

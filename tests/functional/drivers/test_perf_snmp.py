@@ -10,86 +10,27 @@ a counter reset, the right one across a Counter32 wrap, and across a wrap of sys
 
 import pytest
 import requests
-from prometheus_client.parser import text_string_to_metric_families
 
-from delfin_like.api import app, wsgi
-from delfin_like.common.constants import TaskStatus
-from delfin_like.rpc import client as rpc_client
-from tests.functional.drivers import snmp_fixtures
+from tests.functional.drivers import perf_fixtures
+from tests.functional.drivers.perf_fixtures import scrape_with_names, window
 from tests.functional.drivers.snmp_fixtures import COMMUNITY, require_snmpd, snmp_body
-from tests.unit.task_manager import perf_helpers
-
-snmp_array = snmp_fixtures.snmp_array
-snmp_sim = snmp_fixtures.snmp_sim
 
 pytestmark = pytest.mark.services
 
 M32, M64 = 2**32, 2**64
 TICKS = 100  # sysUpTime: hundredths of a second
-# metric -> the sample name /metrics shows it under
-SAMPLE_NAME = {
-    "iops": "delfin_like_iops",
-    "read_iops": "delfin_like_read_iops",
-    "write_iops": "delfin_like_write_iops",
-    "throughput": "delfin_like_throughput_bytes_per_second",
-    "read_throughput": "delfin_like_read_throughput_bytes_per_second",
-    "write_throughput": "delfin_like_write_throughput_bytes_per_second",
-    "read_ops_total": "delfin_like_read_ops_total",
-    "write_ops_total": "delfin_like_write_ops_total",
-    "read_bytes_total": "delfin_like_read_bytes_total",
-    "write_bytes_total": "delfin_like_write_bytes_total",
-}
-POLLING = {"volume": "volume_polling", "disk": "disk_polling", "port": "port_polling"}
+# what an SNMP agent gives: no latencies
+SAMPLE_NAME = {m: perf_fixtures.SAMPLE_NAME[m] for m in perf_fixtures.NO_LATENCY}
 
 
-@pytest.fixture
-def api_url(platform):
-    """The real API over HTTP (cheroot) on a free loopback port, on the platform's database."""
-    service = wsgi.APIService(app_factory=app.setup_app, host="127.0.0.1", port=0, threads=4)
-    service.start()
-    yield f"http://127.0.0.1:{service.port}"
-    service.stop()
-    service.wait()
-
-
-def _register(platform, body: dict) -> dict:
-    storage = platform.register(body)
-    task = platform.wait_task(storage["last_sync_task_id"])
-    assert task["status"] == TaskStatus.COMPLETED, task
-    return storage
-
-
-def _enable(api_url: str, storage_id: str, resource_types) -> None:
-    body = {POLLING[rt]: {"perf_collection": True, "interval": 15, "is_historic": False} for rt in resource_types}
-    resp = requests.put(f"{api_url}/v1/storages/{storage_id}/metrics-config", json=body, timeout=30)
+def _enable(metrics_url: str, storage_id: str, resource_types) -> None:
+    body = {
+        perf_fixtures.POLLING_KEY[rt]: {"perf_collection": True, "interval": 15, "is_historic": False}
+        for rt in resource_types
+    }
+    resp = requests.put(f"{metrics_url}/v1/storages/{storage_id}/metrics-config", json=body, timeout=30)
     assert resp.status_code == 200, resp.text
     assert {k: v["perf_collection"] for k, v in resp.json().items()} == dict.fromkeys(body, True)
-
-
-def _window(platform, storage_id: str, resource_type: str) -> dict:
-    """Fire the series' schedule as the scheduler would, cast the task to the platform's task manager,
-    wait for it; returns its result."""
-    task = perf_helpers.fire(storage_id, resource_type)
-    rpc_client.TaskAPI().run_task(None, task)
-    done = platform.wait_task(task["id"])
-    assert done["status"] == TaskStatus.COMPLETED, done
-    return done["result"]
-
-
-def _scrape(api_url: str, storage_id: str) -> dict:
-    """``{(resource_type, resource_id, sample name): value}`` of one storage on /metrics (and its names)."""
-    resp = requests.get(f"{api_url}/metrics", timeout=30)
-    assert resp.status_code == 200 and resp.headers["Content-Type"].startswith("text/plain")
-    out, names = {}, {}
-    for family in text_string_to_metric_families(resp.text):
-        for sample in family.samples:
-            labels = sample.labels
-            if labels.get("storage_id") == storage_id and "resource_id" in labels:
-                key = (labels["resource_type"], labels["resource_id"], sample.name)
-                assert key not in out, key
-                out[key] = sample.value
-                names[(labels["resource_type"], labels["resource_id"])] = labels["resource_name"]
-    return out, names
 
 
 def _resources(snap) -> dict[str, dict[str, tuple[str, str]]]:
@@ -131,12 +72,12 @@ def _expected(resource_type, ids, before, after, byte_bits=64, reset=()) -> dict
     return out
 
 
-def _collect_and_check(platform, api_url, storage_id, array, types, before, **expect) -> tuple:
+def _collect_and_check(platform, metrics_url, storage_id, array, types, before, **expect) -> tuple:
     """Run one window of every type, scrape, compare exactly; returns (the snapshot of this window, scraped)."""
     for rt in types:
-        _window(platform, storage_id, rt)
+        window(platform, storage_id, rt)
     snap = array.snapshot()
-    got, names = _scrape(api_url, storage_id)
+    got, names = scrape_with_names(metrics_url, storage_id)
     resources = _resources(snap)
     want = {}
     for rt in types:
@@ -146,14 +87,14 @@ def _collect_and_check(platform, api_url, storage_id, array, types, before, **ex
     return snap, got
 
 
-def test_rates_on_metrics_match_the_simulator_exactly(platform, api_url, snmp_sim, snmp_array):
-    storage = _register(platform, snmp_body(snmp_sim))
-    caps = requests.get(f"{api_url}/v1/storages/{storage['id']}/capabilities", timeout=30).json()["capabilities"]
+def test_rates_on_metrics_match_the_simulator_exactly(platform, metrics_url, snmp_sim, snmp_array):
+    storage = platform.register_and_sync(snmp_body(snmp_sim))
+    caps = requests.get(f"{metrics_url}/v1/storages/{storage['id']}/capabilities", timeout=30).json()["capabilities"]
     assert set(caps["resource_metrics"]["port"]) == {
         "throughput", "read_throughput", "write_throughput", "read_bytes_total", "write_bytes_total",
     }  # fmt: skip
     assert set(caps["resource_metrics"]["volume"]) == {m for m in SAMPLE_NAME}
-    _enable(api_url, storage["id"], ("volume", "disk", "port"))
+    _enable(metrics_url, storage["id"], ("volume", "disk", "port"))
 
     # put one volume's read operations just below 2**32, so its Counter32 wraps in the second window
     wrapping, reset = sorted(snmp_array.volumes)[:2]
@@ -162,37 +103,37 @@ def test_rates_on_metrics_match_the_simulator_exactly(platform, api_url, snmp_si
     snmp_array.advance(M32 // per_second - 11)
     types = ("volume", "disk", "port")
 
-    first, got = _collect_and_check(platform, api_url, storage["id"], snmp_array, types, None)
+    first, got = _collect_and_check(platform, metrics_url, storage["id"], snmp_array, types, None)
     assert not [k for k in got if not k[2].endswith("_total")]  # the first window: totals only, no rate
 
     snmp_array.advance(30)
     snmp_array.reset_counters(reset)  # as a controller reboot: starts again from zero now
     snmp_array.advance(7)
-    second, got = _collect_and_check(platform, api_url, storage["id"], snmp_array, types, first, reset={reset})
+    second, got = _collect_and_check(platform, metrics_url, storage["id"], snmp_array, types, first, reset={reset})
     assert first.counters[wrapping].read_ops % M32 > second.counters[wrapping].read_ops % M32  # it did wrap
     assert got[("volume", _resources(second)["volume"][wrapping][0], "delfin_like_read_iops")] == per_second
     native_reset = _resources(second)["volume"][reset][0]
     assert {k[2] for k in got if k[1] == native_reset} == {SAMPLE_NAME[m] for m in SAMPLE_NAME if m.endswith("_total")}
 
     snmp_array.advance(15)  # after the reset the chain goes on: the reset volume has rates again
-    _collect_and_check(platform, api_url, storage["id"], snmp_array, types, second)
+    _collect_and_check(platform, metrics_url, storage["id"], snmp_array, types, second)
 
 
-def test_a_counter32_only_agent_across_a_sysuptime_wrap(platform, api_url, snmp_array, tmp_path):
+def test_a_counter32_only_agent_across_a_sysuptime_wrap(platform, metrics_url, snmp_array, tmp_path):
     require_snmpd()
     from delfin_like_drivers.simulator.snmp import SnmpFrontEnd
 
     front = SnmpFrontEnd(snmp_array, community=COMMUNITY, state_dir=str(tmp_path / "snmp-32"), counters64=False).start()
     try:
-        storage = _register(platform, snmp_body(front))
-        _enable(api_url, storage["id"], ("volume", "port"))
+        storage = platform.register_and_sync(snmp_body(front))
+        _enable(metrics_url, storage["id"], ("volume", "port"))
         snmp_array.advance(M32 // TICKS - 2)  # sysUpTime 2 s (and some ticks) before it wraps
         types = ("volume", "port")
-        first, got = _collect_and_check(platform, api_url, storage["id"], snmp_array, types, None, byte_bits=32)
+        first, got = _collect_and_check(platform, metrics_url, storage["id"], snmp_array, types, None, byte_bits=32)
         assert got and not [k for k in got if not k[2].endswith("_total")]
 
         snmp_array.advance(4)  # under 2 GiB moves at the simulator's rates: every 32-bit wrap is plain
-        second, got = _collect_and_check(platform, api_url, storage["id"], snmp_array, types, first, byte_bits=32)
+        second, got = _collect_and_check(platform, metrics_url, storage["id"], snmp_array, types, first, byte_bits=32)
         assert int(second.clock * TICKS) % M32 < int(first.clock * TICKS) % M32  # sysUpTime wrapped
         wrapped = [
             rid

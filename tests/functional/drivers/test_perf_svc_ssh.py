@@ -11,16 +11,8 @@ An array without the command (a real SVC) declares no metrics.
 import pytest
 
 from delfin_like_drivers.simulator import svc_views
-from tests.functional.drivers import perf_fixtures, ssh_fixtures
-from tests.functional.drivers.perf_fixtures import NO_LATENCY, SAMPLE_NAME, enable, expected, scrape, window
+from tests.functional.drivers.perf_fixtures import NO_LATENCY, SAMPLE_NAME, enable, expected_series, scrape, windows
 from tests.functional.drivers.ssh_fixtures import svc_body
-
-ed25519_key = ssh_fixtures.ed25519_key
-rsa_key = ssh_fixtures.rsa_key
-svc_array = ssh_fixtures.svc_array
-ssh_sim = ssh_fixtures.ssh_sim
-start_ssh_sim = ssh_fixtures.start_ssh_sim
-metrics_url = perf_fixtures.metrics_url
 
 pytestmark = pytest.mark.services
 
@@ -47,24 +39,9 @@ def _resources(array) -> list[tuple[str, str, str, tuple[str, ...]]]:
     return out
 
 
-def _want(resources, after, before, seconds, reset=()) -> dict:
-    out = {}
-    for rt, native, model_id, metrics in resources:
-        prior = None if before is None or model_id in reset else before[model_id]
-        for name, value in expected(after[model_id], prior, seconds, metrics).items():
-            out[(rt, native, name)] = value
-    return out
-
-
-def _windows(platform, storage_id) -> dict[str, dict]:
-    return {rt: window(platform, storage_id, rt) for rt in TYPES}
-
-
 def test_rates_on_metrics_follow_the_simulator_counters_exactly(platform, metrics_url, svc_array, ssh_sim):
     svc_array.advance(100)  # counters well above zero, so a reset is a visible decrease
-    storage = platform.register(svc_body(ssh_sim))
-    assert platform.wait_task(storage["last_sync_task_id"])["status"] == "COMPLETED"
-    sid = storage["id"]
+    sid = platform.register_and_sync(svc_body(ssh_sim))["id"]
     caps = platform.api.get(f"/v1/storages/{sid}/capabilities").json["capabilities"]
     assert set(caps["resource_metrics"]) == set(TYPES)
     assert set(caps["resource_metrics"]["port"]) == set(NO_LATENCY)
@@ -74,15 +51,15 @@ def test_rates_on_metrics_follow_the_simulator_counters_exactly(platform, metric
     resources = _resources(svc_array)
     ids = [r[2] for r in resources]
     _, first = svc_array.counters_many(ids)
-    results = _windows(platform, sid)
+    results = windows(platform, sid, TYPES)
     assert results["volume"]["samples"] == 4 * 120
-    assert scrape(metrics_url, sid) == _want(resources, first, None, 0)
+    assert scrape(metrics_url, sid) == expected_series(resources, first, None, 0)
 
     svc_array.advance(30)
     _, second = svc_array.counters_many(ids)
-    _windows(platform, sid)
+    windows(platform, sid, TYPES)
     got = scrape(metrics_url, sid)
-    assert got == _want(resources, second, first, 30)
+    assert got == expected_series(resources, second, first, 30)
     assert len(got) == 13 * (1 + 3 + 120 + 2 + 10) + 10 * 8
 
     # one volume and one pool's mdisk reset: no rate for them in that window, rates elsewhere
@@ -91,20 +68,18 @@ def test_rates_on_metrics_follow_the_simulator_counters_exactly(platform, metric
         svc_array.reset_counters(victim)
     svc_array.advance(10)
     _, third = svc_array.counters_many(ids)
-    _windows(platform, sid)
-    assert scrape(metrics_url, sid) == _want(resources, third, second, 10, reset=victims)
+    windows(platform, sid, TYPES)
+    assert scrape(metrics_url, sid) == expected_series(resources, third, second, 10, reset=victims)
 
     svc_array.advance(20)
     _, fourth = svc_array.counters_many(ids)
-    _windows(platform, sid)
-    assert scrape(metrics_url, sid) == _want(resources, fourth, third, 20)
+    windows(platform, sid, TYPES)
+    assert scrape(metrics_url, sid) == expected_series(resources, fourth, third, 20)
 
 
 def test_an_array_without_the_counters_command_declares_no_metrics(platform, start_ssh_sim):
     front = start_ssh_sim("real-svc", disabled_commands=(svc_views.STATS_COMMAND,))
-    storage = platform.register(svc_body(front))
-    assert platform.wait_task(storage["last_sync_task_id"])["status"] == "COMPLETED"
-    sid = storage["id"]
+    sid = platform.register_and_sync(svc_body(front))["id"]
     assert platform.api.get(f"/v1/storages/{sid}/capabilities").json["capabilities"]["resource_metrics"] == {}
     body = {"volume_polling": {"perf_collection": True, "interval": 60, "is_historic": False}}
     resp = platform.api.put_json(f"/v1/storages/{sid}/metrics-config", body, status=400).json

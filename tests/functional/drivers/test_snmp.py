@@ -17,30 +17,18 @@ from delfin_like.sdk import exceptions, models
 from delfin_like_drivers.generic.snmp_client import SnmpClient, SnmpSettings
 from delfin_like_drivers.simulator import snmp_mib
 from delfin_like_drivers.simulator.snmp import SnmpFrontEnd
-from tests.functional.drivers import snmp_fixtures
 from tests.functional.drivers.snmp_fixtures import (
     COMMUNITY,
     V3_AUTH_KEY,
     V3_PRIV_KEY,
-    assert_inventory,
     expected_inventory,
     require_snmpd,
     snmp_body,
 )
 
-snmp_array = snmp_fixtures.snmp_array
-snmp_sim = snmp_fixtures.snmp_sim
-
 pytestmark = pytest.mark.services
 
 SECRETS = (COMMUNITY, V3_AUTH_KEY, V3_PRIV_KEY)
-
-
-def _register_and_sync(platform, body: dict) -> dict:
-    storage = platform.register(body)
-    task = platform.wait_task(storage["last_sync_task_id"])
-    assert task["status"] == TaskStatus.COMPLETED, task
-    return storage
 
 
 def _no_secret_in(*texts) -> None:
@@ -51,9 +39,9 @@ def _no_secret_in(*texts) -> None:
 
 @pytest.mark.parametrize("platform", ["postgresql_db", "mysql_db"], indirect=True)
 def test_v2c_sync_matches_the_model_before_and_after_churn(platform, snmp_sim, snmp_array):
-    storage = _register_and_sync(platform, snmp_body(snmp_sim))
+    storage = platform.register_and_sync(snmp_body(snmp_sim))
     _no_secret_in(storage, platform.api.get(f"/v1/storages/{storage['id']}/access-info").json)
-    assert_inventory(platform, storage["id"], expected_inventory(snmp_array.snapshot()))
+    platform.assert_inventory(storage["id"], expected_inventory(snmp_array.snapshot()))
     caps = platform.api.get(f"/v1/storages/{storage['id']}/capabilities").json["capabilities"]
     assert set(caps["resource_metrics"]) == {"volume", "disk", "port"}
     assert caps["resource_metrics"]["volume"]["read_iops"]["unit"] == "ops/s" and caps["is_historic"] is False
@@ -67,13 +55,9 @@ def test_v2c_sync_matches_the_model_before_and_after_churn(platform, snmp_sim, s
     snmp_array.set_status("disks", "disk-0004", "offline")
     snmp_array.set_status("ports", "node-1:fc1", "down")
     snmp_array.advance(3600)  # counters and sysUpTime move; the inventory must not
-    task = platform.sync(storage["id"])
-    assert task["status"] == TaskStatus.COMPLETED, task
-    volumes = task["result"]["volumes"]
-    assert (volumes["added"], volumes["deleted"]) == (9, 4)
-    assert volumes["updated"] == len(set(changed["resized"]) | {offline})
+    updated = set(changed["resized"]) | {offline}
+    task = platform.sync_after_churn(storage["id"], snmp_array, 9, 4, updated, expected_inventory)
     assert task["result"]["disks"]["updated"] == 2 and task["result"]["ports"]["updated"] == 1
-    assert_inventory(platform, storage["id"], expected_inventory(snmp_array.snapshot()))
 
     snmp_array.advance(60)
     again = platform.sync(storage["id"])
@@ -90,17 +74,17 @@ def test_v3_authpriv_sync_matches_the_model(platform, snmp_array, tmp_path):
     try:
         overrides = {"serial_number": snmp_array.serial, "vendor": snmp_array.vendor, "model": snmp_array.model}
         body = snmp_body(front, "3", extra_attributes=overrides, auth_protocol="SHA256")
-        storage = _register_and_sync(platform, body)
+        storage = platform.register_and_sync(body)
         _no_secret_in(storage, platform.api.get("/v1/access-infos").json)
         want = expected_inventory(snmp_array.snapshot(), serial=snmp_array.serial, vendor=snmp_array.vendor,
                                   model=snmp_array.model)  # fmt: skip
-        assert_inventory(platform, storage["id"], want)
+        platform.assert_inventory(storage["id"], want)
 
         snmp_array.churn(created=3, deleted=3)
         assert platform.sync(storage["id"])["status"] == TaskStatus.COMPLETED
         want = expected_inventory(snmp_array.snapshot(), serial=snmp_array.serial, vendor=snmp_array.vendor,
                                   model=snmp_array.model)  # fmt: skip
-        assert_inventory(platform, storage["id"], want)
+        platform.assert_inventory(storage["id"], want)
         # v2c finds no community on this agent
         CONF.set_override("probe_timeout", 5, group="storage_driver")
         CONF.set_override("timeout", 2, group="storage_driver")
@@ -141,13 +125,13 @@ def _fails_writing_nothing(platform, storage_id: str, before: dict, *expected_wo
 def _recovers(platform, storage_id: str, array) -> dict:
     task = platform.sync(storage_id)
     assert task["status"] == TaskStatus.COMPLETED, task
-    assert_inventory(platform, storage_id, expected_inventory(array.snapshot()))
+    platform.assert_inventory(storage_id, expected_inventory(array.snapshot()))
     return platform.inventory(storage_id)
 
 
 def test_sync_faults_fail_the_task_and_write_nothing(platform, snmp_sim, snmp_array):
     CONF.set_override("timeout", 2, group="storage_driver")  # 2 attempts of 0.5 s per request
-    storage = _register_and_sync(platform, snmp_body(snmp_sim))
+    storage = platform.register_and_sync(snmp_body(snmp_sim))
     sid = storage["id"]
     before = platform.inventory(sid)
     faults = snmp_array.faults["snmp"]
@@ -190,7 +174,7 @@ def test_sync_faults_fail_the_task_and_write_nothing(platform, snmp_sim, snmp_ar
 
 
 def test_v3_wrong_auth_key_at_sync_is_invalid_credentials(platform, snmp_sim, snmp_array):
-    storage = _register_and_sync(platform, snmp_body(snmp_sim, "3"))
+    storage = platform.register_and_sync(snmp_body(snmp_sim, "3"))
     before = platform.inventory(storage["id"])
     snmp_array.churn(created=2, deleted=2)
     snmp_sim.stop()

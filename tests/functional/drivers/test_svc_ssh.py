@@ -14,18 +14,10 @@ import time
 import paramiko
 import pytest
 
-from delfin_like.common.constants import SyncStatus, TaskStatus
-from delfin_like.conf import CONF
+from delfin_like.common.constants import TaskStatus
 from delfin_like_drivers.simulator.model import SimulatedArray, Snapshot
-from tests.functional.drivers import ssh_fixtures
+from tests.functional.drivers.conftest import restart_on_the_same_port, slow_peer
 from tests.functional.drivers.ssh_fixtures import KEY_PASSPHRASE, SSH_PASSWORD, SSH_USER, svc_body
-
-# the fixtures this module uses (pytest finds them as module attributes)
-ed25519_key = ssh_fixtures.ed25519_key
-rsa_key = ssh_fixtures.rsa_key
-svc_array = ssh_fixtures.svc_array
-ssh_sim = ssh_fixtures.ssh_sim
-start_ssh_sim = ssh_fixtures.start_ssh_sim
 
 pytestmark = pytest.mark.services
 
@@ -131,19 +123,8 @@ def expected_inventory(snap: Snapshot) -> dict[str, dict]:
             "ports": ports, "disks": disks}  # fmt: skip
 
 
-def assert_inventory(platform, storage_id: str, snap: Snapshot) -> None:
-    got, want = platform.inventory(storage_id), expected_inventory(snap)
-    for resource in want:
-        assert set(got[resource]) == set(want[resource]), resource
-        diffs = [k for k in want[resource] if got[resource][k] != want[resource][k]]
-        assert not diffs, (resource, [(k, got[resource][k], want[resource][k]) for k in diffs[:3]])
-
-
 def _register_and_sync(platform, front, **ssh) -> tuple[dict, Snapshot]:
-    storage = platform.register(svc_body(front, **ssh))
-    task = platform.wait_task(storage["last_sync_task_id"])
-    assert task["status"] == TaskStatus.COMPLETED, (task["error"], task)
-    return storage, front.array.snapshot()
+    return platform.register_and_sync(svc_body(front, **ssh)), front.array.snapshot()
 
 
 @pytest.mark.parametrize("platform", ["postgresql_db", "mysql_db"], indirect=True)
@@ -151,7 +132,7 @@ def test_sync_matches_the_model_before_and_after_churn(platform, ssh_sim, svc_ar
     storage, snap = _register_and_sync(platform, ssh_sim)
     assert SSH_PASSWORD not in str(storage)
     assert (storage["serial_number"], storage["vendor"], storage["model"]) == (svc_array.serial, "IBM", snap.model)
-    assert_inventory(platform, storage["id"], snap)
+    platform.assert_inventory(storage["id"], expected_inventory(snap))
     caps = platform.api.get(f"/v1/storages/{storage['id']}/capabilities").json["capabilities"]
     # the simulator serves lsiostatscounters: its metrics are declared (see test_perf_svc_ssh.py)
     assert set(caps["resource_metrics"]) == {"storage", "storage_pool", "volume", "controller", "port", "disk"}
@@ -166,12 +147,8 @@ def test_sync_matches_the_model_before_and_after_churn(platform, ssh_sim, svc_ar
     svc_array.set_status("ports", "node-1:e0b", "up")
     svc_array.set_status("pools", "pool-0001", "degraded")
     svc_array.set_status("nodes", "node-2", "offline")
-    task = platform.sync(storage["id"])
-    assert task["status"] == TaskStatus.COMPLETED, (task["error"], task)
-    volumes = task["result"]["volumes"]
-    assert (volumes["added"], volumes["deleted"]) == (12, 5)
-    assert volumes["updated"] == len(set(changed["resized"]) | {offline})
-    assert_inventory(platform, storage["id"], svc_array.snapshot())
+    updated = set(changed["resized"]) | {offline}
+    platform.sync_after_churn(storage["id"], svc_array, 12, 5, updated, expected_inventory)
     assert platform.storage(storage["id"])["status"] == "degraded"
 
     again = platform.sync(storage["id"])
@@ -185,7 +162,7 @@ def test_public_key_logins_work_without_any_password(platform, start_ssh_sim, ed
         array = SimulatedArray(name=f"svc-key-{seed}", pools=2, volumes=30, seed=seed)
         front = start_ssh_sim(f"key-{seed}", array=array, password=None, authorized_keys=[key.public])
         storage, snap = _register_and_sync(platform, front, private_key=key.private, password=password)
-        assert_inventory(platform, storage["id"], snap)
+        platform.assert_inventory(storage["id"], expected_inventory(snap))
         for text in (str(storage), platform.api.get(f"/v1/storages/{storage['id']}/access-info").text, caplog.text):
             assert "PRIVATE KEY" not in text and KEY_PASSPHRASE not in text and key.private[40:80] not in text
 
@@ -194,7 +171,7 @@ def test_the_host_key_can_come_from_a_known_hosts_file(platform, ssh_sim, tmp_pa
     known = tmp_path / "known_hosts"
     known.write_text(f"[127.0.0.1]:{ssh_sim.port} {ssh_sim.host_key_line}\n")
     storage, snap = _register_and_sync(platform, ssh_sim, host_key=None, known_hosts=str(known))
-    assert_inventory(platform, storage["id"], snap)
+    platform.assert_inventory(storage["id"], expected_inventory(snap))
 
 
 def test_registration_refusals_are_clear_and_write_nothing(platform, ssh_sim, start_ssh_sim, tmp_path, rsa_key):
@@ -221,11 +198,7 @@ def _rotate_password(front, tmp_path):
 
 def _replace_host_key(front, tmp_path):
     # the array comes back on the same address with another host key: a replaced array or a man in the middle
-    port = front.port
-    front.stop()
-    front.state_dir = str(tmp_path / "another-host-key")
-    front.requested_port = port
-    front.start()
+    port = restart_on_the_same_port(front, str(tmp_path / "another-host-key"))
     return f"the SSH host key of 127.0.0.1:{port} does not match the recorded one"
 
 
@@ -236,9 +209,7 @@ def _close_mid_listing(front, tmp_path):
 
 
 def _too_slow(front, tmp_path):
-    CONF.set_override("timeout", 1.0, group="storage_driver")
-    front.array.faults["ssh"].delay = 2.5
-    return "within 1 s"  # the driver's command deadline or the task manager's, whichever fires first
+    return slow_peer(front.array, "ssh")  # the driver's command deadline or the task manager's
 
 
 def _malformed(front, tmp_path):
@@ -254,28 +225,17 @@ def test_a_failed_sync_writes_nothing(platform, ssh_sim, svc_array, tmp_path, fa
     message = fault(ssh_sim, tmp_path)
 
     started = time.monotonic()
-    task = platform.sync(storage["id"], timeout=30)
-    assert task["status"] == TaskStatus.FAILED and message in task["error"], task
+    platform.failed_sync(storage["id"], message, secret=SSH_PASSWORD)
     assert time.monotonic() - started < 20  # a slow peer costs the timeout, not the peer's delay per command
-    assert SSH_PASSWORD not in task["error"] and SSH_PASSWORD not in caplog.text
+    assert SSH_PASSWORD not in caplog.text
     assert "Driver " in caplog.text  # the operator's side of the failure was logged (and captured here)
-    shown = platform.storage(storage["id"])
-    assert shown["sync_status"] == SyncStatus.FAILED and message in shown["sync_error"]
     # nothing half-written: the inventory is the one of the last good sync
-    assert_inventory(platform, storage["id"], before)
+    platform.assert_inventory(storage["id"], expected_inventory(before))
 
 
 def test_a_failed_sync_is_recovered_by_the_next_one(platform, ssh_sim, svc_array):
     storage, _ = _register_and_sync(platform, ssh_sim)
-    svc_array.churn(created=3, deleted=3)
-    svc_array.faults["ssh"].drop_after = 10
-    assert platform.sync(storage["id"])["status"] == TaskStatus.FAILED
-    svc_array.faults["ssh"].drop_after = None
-    task = platform.sync(storage["id"])
-    assert task["status"] == TaskStatus.COMPLETED
-    assert (task["result"]["volumes"]["added"], task["result"]["volumes"]["deleted"]) == (3, 3)
-    assert_inventory(platform, storage["id"], svc_array.snapshot())
-    assert platform.storage(storage["id"])["sync_status"] == SyncStatus.SYNCED
+    platform.recovers_from_a_cut_sync(storage["id"], svc_array, "ssh", 10, expected_inventory)
 
 
 # -- the SSH front end itself, with a plain paramiko client -------------------------------------------
@@ -314,9 +274,7 @@ def test_the_cli_answers_like_svc_and_refuses_with_cmmvc_messages(ssh_sim, svc_a
 
 def test_the_host_key_is_stable_across_restarts_and_logins_are_checked(ssh_sim, start_ssh_sim, tmp_path):
     line, port = ssh_sim.host_key_line, ssh_sim.port
-    ssh_sim.stop()
-    ssh_sim.requested_port = port
-    ssh_sim.start()
+    restart_on_the_same_port(ssh_sim)
     assert ssh_sim.host_key_line == line and ssh_sim.port == port
     assert (tmp_path / "ssh-sim" / "ssh_host_ed25519_key").stat().st_mode & 0o777 == 0o600
     assert start_ssh_sim("elsewhere").host_key_line != line

@@ -2,7 +2,6 @@
 the fake driver's counters exactly, notifications consumed by a real oslo.messaging listener (at-least-once)."""
 
 import json
-import threading
 import time
 import uuid
 
@@ -11,45 +10,20 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from delfin_like import coordination, rpc  # noqa: F401 - rpc selects the threading backend
-from delfin_like.api import app, wsgi
 from delfin_like.common.constants import TaskStatus
 from delfin_like.conf import CONF
 from delfin_like.db import api as db_api
 from delfin_like.rpc import transport as rpc_transport
 from delfin_like.task_manager import manager as tm_manager
 from delfin_like.task_manager.jobs import perf
+from tests.perf_outputs import SAMPLE_NAME, NotificationConsumer, serve_api
 from tests.unit.task_manager import fakes, perf_helpers
 
 pytestmark = pytest.mark.services
 
 TYPES = ("storage", "volume", "port", "disk")
-
-
-class Consumer:
-    """A real notification listener on its own topic, recording every notification it gets."""
-
-    def __init__(self, topic: str):
-        import oslo_messaging  # after delfin_like.rpc selected the threading backend
-
-        self.received: list[tuple[str, str, dict]] = []
-        self.lock = threading.Lock()
-        transport = oslo_messaging.get_notification_transport(CONF)
-        self.listener = oslo_messaging.get_notification_listener(
-            transport, [oslo_messaging.Target(topic=topic)], [self]
-        )
-
-    def info(self, ctxt, publisher_id, event_type, payload, metadata):
-        with self.lock:
-            self.received.append((metadata["message_id"], event_type, payload))
-
-    def wait_for(self, count: int, timeout: float = 30.0) -> list:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self.lock:
-                if len(self.received) >= count:
-                    return list(self.received)
-            time.sleep(0.05)
-        raise AssertionError(f"{len(self.received)} of {count} notifications after {timeout} s")
+# metric -> the gauge /metrics shows it under (the fake driver also reports a utilization ratio)
+METRIC_SAMPLE = {**SAMPLE_NAME, "utilization": "delfin_like_utilization_ratio"}
 
 
 @pytest.fixture
@@ -60,7 +34,7 @@ def env(postgresql_db, rabbit_url, tmp_path):
     topic = f"delfin_test_notifications.{uuid.uuid4().hex[:10]}"
     CONF.set_override("topics", [topic], group="oslo_messaging_notifications")
     CONF.set_override("enabled", ["prometheus", "notification"], group="exporters")
-    consumer = Consumer(topic)
+    consumer = NotificationConsumer(topic)
     consumer.listener.start()
     mgr = tm_manager.TaskManager(fakes.RecordingTaskAPI())
     mgr.start()
@@ -75,11 +49,8 @@ def env(postgresql_db, rabbit_url, tmp_path):
 
 @pytest.fixture
 def api_url(postgresql_db):
-    service = wsgi.APIService(app_factory=app.setup_app, host="127.0.0.1", port=0, threads=4)
-    service.start()
-    yield f"http://127.0.0.1:{service.port}"
-    service.stop()
-    service.wait()
+    with serve_api() as url:
+        yield url
 
 
 def _storage(mgr, **extra):
@@ -150,18 +121,8 @@ def test_scrape_matches_the_counters_exactly(env, api_url):
                     got[(labels["resource_id"], sample.name)] = sample.value
             want = {}
             for (rid, metric), value in expected.items():
-                spec_family = {
-                    "iops": "delfin_like_iops",
-                    "read_iops": "delfin_like_read_iops",
-                    "write_iops": "delfin_like_write_iops",
-                    "throughput": "delfin_like_throughput_bytes_per_second",
-                    "read_throughput": "delfin_like_read_throughput_bytes_per_second",
-                    "write_throughput": "delfin_like_write_throughput_bytes_per_second",
-                    "response_time": "delfin_like_response_time_seconds",
-                    "read_response_time": "delfin_like_read_response_time_seconds",
-                    "write_response_time": "delfin_like_write_response_time_seconds",
-                    "utilization": "delfin_like_utilization_ratio",
-                }.get(metric, f"delfin_like_{metric}")  # counters keep their _total sample name
+                # counters keep their _total sample name
+                spec_family = METRIC_SAMPLE.get(metric, f"delfin_like_{metric}")
                 want[(rid, spec_family)] = value
             assert got == want
             checked += len(want)

@@ -5,6 +5,7 @@ import pytest
 from delfin_like import coordination
 from delfin_like.conf import CONF
 from delfin_like.rpc import transport as rpc_transport
+from delfin_like.task_manager import manager as tm_manager
 from tests.unit.task_manager import fakes
 
 
@@ -33,3 +34,12 @@ def rpcapi(fake_bus):
 def task_env(sqlite_db, locks, rpcapi):
     """Everything a TaskManager needs: SQLite at head, file locks, the fake bus."""
     return rpcapi
+
+
+@pytest.fixture
+def manager(task_env):
+    """A started TaskManager on :func:`task_env`, stopped (5 s grace) afterwards."""
+    mgr = tm_manager.TaskManager(task_env)
+    mgr.start()
+    yield mgr
+    mgr.stop(timeout=5)

@@ -9,20 +9,11 @@ from delfin_like import coordination
 from delfin_like.common import exception
 from delfin_like.common.constants import TaskStatus
 from delfin_like.db import api as db_api
-from delfin_like.task_manager import manager as tm_manager
 from delfin_like.task_manager.jobs.checkpoint import Checkpoint
 from delfin_like_drivers.fake import driver as fake_driver
 from tests.unit.task_manager import fakes
 
 RESOURCE_TYPES = ("storage_pools", "volumes", "controllers", "ports", "disks")
-
-
-@pytest.fixture
-def manager(task_env):
-    mgr = tm_manager.TaskManager(task_env)
-    mgr.start()
-    yield mgr
-    mgr.stop(timeout=5)
 
 
 def _claimed(owner="tm-1"):

@@ -14,14 +14,6 @@ from delfin_like.task_manager.jobs import sync
 from tests.unit.task_manager import fakes
 
 
-@pytest.fixture
-def manager(task_env):
-    mgr = tm_manager.TaskManager(task_env)
-    mgr.start()
-    yield mgr
-    mgr.stop(timeout=5)
-
-
 def _rows(resource_type, storage_id):
     return db_api.resource_list(resource_type, {"storage_id": storage_id}, None, None, None, None)
 

@@ -10,19 +10,16 @@ from delfin_like.conf import CONF
 from delfin_like.db import api as db_api
 from delfin_like.db.sqlalchemy import engine, metrics
 from delfin_like.db.sqlalchemy.utils import utcnow
-from delfin_like.task_manager import manager as tm_manager
 from delfin_like.task_manager.jobs import perf
 from tests.unit.task_manager import fakes, perf_helpers
 
 pytestmark = pytest.mark.usefixtures("task_env")
 
 
-@pytest.fixture
-def manager(task_env):
-    mgr = tm_manager.TaskManager(task_env)
-    mgr.start()
-    yield mgr
-    mgr.stop(timeout=5)
+@pytest.fixture(autouse=True)
+def _close_exporters():
+    """Close the exporters the perf jobs opened, after the task manager (set up later) has stopped."""
+    yield
     perf.close_exporters()
 
 
