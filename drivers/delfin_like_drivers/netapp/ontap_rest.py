@@ -24,7 +24,7 @@ ONTAP                          delfin_like
 Subscribed capacity is left at 0: ONTAP's REST API has no provisioned-size total per aggregate.
 
 Performance: rates and totals from the ``statistics.*_raw`` counters of the cluster, nodes,
-aggregates, volumes and ports, read with ``fields=statistics`` (see :mod:`.ontap_perf`).
+aggregates, volumes and ports, read with ``fields=name,statistics`` (see :mod:`.ontap_perf`).
 """
 
 import logging
@@ -485,7 +485,7 @@ class OntapRestDriver(driver.StorageDriver):
                 yield from ontap_perf.samples(resource_type, self._statistics(path), tuple(wanted), self.counters)
 
     def _statistics(self, path: str) -> Iterator[dict]:
-        """The records of ``path`` with their key and ``statistics`` only (the cheapest listing)."""
+        """The records of ``path`` with their key, name (the samples' label) and ``statistics`` only."""
         if path == "/api/cluster":
-            return iter([self._client.get(path, {"fields": "statistics"})])
-        return self._client.records(path, ["statistics"])
+            return iter([self._client.get(path, {"fields": "name,statistics"})])
+        return self._client.records(path, ["name", "statistics"])

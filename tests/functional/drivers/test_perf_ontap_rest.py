@@ -12,7 +12,15 @@ import pytest
 from delfin_like_drivers.netapp import ontap_perf
 from delfin_like_drivers.simulator.rest import ontap_uuid
 from tests.functional.drivers.conftest import ontap_body
-from tests.functional.drivers.perf_fixtures import BYTES_ONLY, SAMPLE_NAME, enable, expected_series, scrape, windows
+from tests.functional.drivers.perf_fixtures import (
+    BYTES_ONLY,
+    SAMPLE_NAME,
+    enable,
+    expected_series,
+    scrape,
+    scrape_with_names,
+    windows,
+)
 
 pytestmark = pytest.mark.services
 
@@ -52,7 +60,11 @@ def test_rates_on_metrics_follow_the_simulator_counters_exactly(platform, metric
     # one GET per listing page (all fit one page of 1000) and one for the cluster
     assert rest_sim.requests_served - requests_before == len(TYPES) + 1
     assert results["volume"]["samples"] == 4 * 150
-    assert scrape(metrics_url, sid) == expected_series(resources, first, None, 0)
+    got, names = scrape_with_names(metrics_url, sid)
+    assert got == expected_series(resources, first, None, 0)
+    # the samples carry the array's names (the resource_name label)
+    volume_names = {rid: name for (rt, rid), name in names.items() if rt == "volume"}
+    assert volume_names == {v.id: v.name for v in sim_array.snapshot().volumes}
 
     sim_array.advance(30)
     _, second = sim_array.counters_many(ids)

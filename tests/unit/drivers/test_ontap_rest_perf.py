@@ -113,7 +113,7 @@ def test_first_reading_gives_totals_then_rates_over_the_arrays_time():
         "write_bytes_total": 28672,
     }
     assert second[("v1", "iops")].interval == 20.0 and second[("v1", "iops")].timestamp == 1714557620.0
-    assert second[("v1", "iops")].resource_name is None  # fields=statistics: no name
+    assert second[("v1", "iops")].resource_name is None  # a record without a name: no name label
 
 
 def test_a_reset_counter_gives_no_rate_that_window_and_a_right_one_after():
