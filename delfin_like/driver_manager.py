@@ -80,8 +80,11 @@ def access_info_from_request(body: dict, storage_id: str | None = None) -> model
 
 def access_info_from_stored(stored: dict) -> models.AccessInfo:
     """Build the sdk AccessInfo from what ``db.api.access_info_get`` returned (decrypting)."""
-    body = {"vendor": stored["vendor"], "model": stored["model"],
-            "extra_attributes": stored.get("extra_attributes") or {}}
+    body = {
+        "vendor": stored["vendor"],
+        "model": stored["model"],
+        "extra_attributes": stored.get("extra_attributes") or {},
+    }
     for proto in ACCESS_PROTOCOLS:
         body[proto] = crypto.decrypt_block(stored.get(proto))
     return access_info_from_request(body, storage_id=stored.get("storage_id"))
@@ -139,6 +142,15 @@ def call_with_deadline(fn: Callable[[], T], timeout: float, what: str) -> T:
     return box["result"]
 
 
+def close_quietly(driver: sdk_driver.StorageDriver, about: str) -> None:
+    """Close ``driver``, logging (never raising) a failure: closing must not hide the outcome of
+    the work done with it. ``about`` names that work in the log line (``storage <id>``, ``job <id>``)."""
+    try:
+        driver.close()
+    except Exception:  # noqa: BLE001 - any driver error; the caller's own outcome matters more
+        LOG.warning("Driver close failed for %s", about, exc_info=True)
+
+
 def probe_with_capabilities(access_info: models.AccessInfo) -> tuple[models.Storage, dict]:
     """The registration probe: load the driver, call ``get_storage`` and ``get_capabilities``
     within the probe timeout. Returns both; raises platform errors."""
@@ -170,6 +182,7 @@ __all__ = [
     "available_drivers",
     "call",
     "call_with_deadline",
+    "close_quietly",
     "load",
     "probe",
     "probe_with_capabilities",

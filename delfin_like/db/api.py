@@ -49,7 +49,6 @@ tasks_to_redispatch = _dispatch.tasks_to_redispatch  # (pending_older_than, max_
 tasks_pending_to_cast = _dispatch.tasks_pending_to_cast  # () -> [task]; when the first task manager joins
 
 # schedules (sync policy of a storage; the scheduler's due scan and firing)
-SCHEDULE_KEEP = _schedules.KEEP  # sync_policy_set: leave that part of the policy as it is
 sync_policy_get = _schedules.sync_policy_get
 sync_policy_set = _schedules.sync_policy_set
 sync_policy_clear = _schedules.sync_policy_clear

@@ -31,7 +31,7 @@ from delfin_like.db.sqlalchemy.inventory import (  # noqa: F401 - re-exported th
     resource_list,
     sync_apply,
 )
-from delfin_like.db.sqlalchemy.utils import dumps, finish_values, new_id, utcnow
+from delfin_like.db.sqlalchemy.utils import dumps, finish_values, new_id, task_dict, task_values, utcnow
 
 LOG = logging.getLogger(__name__)
 
@@ -119,13 +119,6 @@ def _storage_values(storage) -> dict:
     return values
 
 
-def _task_values(type_: str, storage_id: str | None, priority: str, now) -> dict:
-    return {
-        "id": new_id(), "type": type_, "storage_id": storage_id, "priority": priority,
-        "status": TaskStatus.PENDING, "attempts": 0, "created_at": now, "updated_at": now,
-    }
-
-
 def _claim_endpoints(conn, storage_id: str, endpoints) -> None:
     """Record ``[(protocol, host, port)]`` for the storage; StorageAlreadyExists if one is taken.
 
@@ -157,7 +150,7 @@ def storage_register(storage, access_info: dict, endpoints, priority: str = Lane
     """
     now = utcnow()
     storage_id = new_id()
-    task = _task_values(TaskType.SYNC, storage_id, priority, now)
+    task = task_values(TaskType.SYNC, storage_id, priority, now)
     values = _storage_values(storage)
     values.update(id=storage_id, created_at=now, updated_at=now, deleting=False, last_sync_task_id=task["id"],
                   capabilities=dumps(capabilities))
@@ -216,22 +209,12 @@ def storage_ids_for_sync(storage_id: str | None = None) -> list[str]:
         return [r.id for r in conn.execute(stmt)]
 
 
-def _lock_storage_row(conn, storage_id: str):
-    """The storage's ``deleting`` flag, its row locked for the transaction; StorageNotFound if absent."""
-    row = conn.execute(
-        sa.select(storages.c.id, storages.c.deleting).where(storages.c.id == storage_id).with_for_update()
-    ).first()
-    if row is None:
-        raise exception.StorageNotFound(storage_id)
-    return row
-
-
 @translate_errors
 def storage_mark_deleting(storage_id: str) -> dict:
     """Flag the storage as being deleted and queue its remove task (idempotent)."""
     now = utcnow()
     with write() as conn:
-        _lock_storage_row(conn, storage_id)
+        schedules.lock_storage(conn, storage_id)
         existing = conn.execute(
             sa.select(tasks.c.id).where(
                 tasks.c.storage_id == storage_id, tasks.c.type == TaskType.REMOVE,
@@ -241,7 +224,7 @@ def storage_mark_deleting(storage_id: str) -> dict:
         if existing:
             task_id = existing.id
         else:
-            task = _task_values(TaskType.REMOVE, storage_id, Lane.NORMAL, now)
+            task = task_values(TaskType.REMOVE, storage_id, Lane.NORMAL, now)
             conn.execute(tasks.insert(), task)
             task_id = task["id"]
         conn.execute(storages.update().where(storages.c.id == storage_id).values(deleting=True, updated_at=now))
@@ -327,7 +310,7 @@ def access_info_replace(storage_id: str, access_info: dict, endpoints) -> dict:
     now = utcnow()
     try:
         with write() as conn:
-            if _lock_storage_row(conn, storage_id).deleting:
+            if schedules.lock_storage(conn, storage_id).deleting:
                 raise exception.StorageBeingDeleted(storage_id)
             conn.execute(endpoints_t.delete().where(endpoints_t.c.storage_id == storage_id))
             _claim_endpoints(conn, storage_id, endpoints)
@@ -383,15 +366,9 @@ def access_info_rewrite_all(transform) -> int:
 
 # ---------------------------------------------------------------- tasks
 
-def _task_dict(row) -> dict:
-    out = dict(row._mapping)
-    out["result"] = json.loads(out["result"]) if out.get("result") else None
-    return out
-
-
 @translate_errors
 def task_create(type: str, storage_id: str | None, priority: str) -> dict:  # noqa: A002 - Delfin's name
-    values = _task_values(type, storage_id, priority, utcnow())
+    values = task_values(type, storage_id, priority, utcnow())
     with write() as conn:
         conn.execute(tasks.insert(), values)
     return task_get(values["id"])
@@ -406,7 +383,7 @@ def task_create_sync(storage_id: str, priority: str) -> tuple[dict, bool]:
     """
     now = utcnow()
     with write() as conn:
-        row = _lock_storage_row(conn, storage_id)
+        row = schedules.lock_storage(conn, storage_id)
         if row.deleting:
             raise exception.StorageBeingDeleted(storage_id)
         pending = conn.execute(
@@ -418,7 +395,7 @@ def task_create_sync(storage_id: str, priority: str) -> tuple[dict, bool]:
         if pending:
             task_id, created = pending.id, False
         else:
-            task = _task_values(TaskType.SYNC, storage_id, priority, now)
+            task = task_values(TaskType.SYNC, storage_id, priority, now)
             conn.execute(tasks.insert(), task)
             task_id, created = task["id"], True
             conn.execute(storages.update().where(storages.c.id == storage_id).values(last_sync_task_id=task_id))
@@ -431,7 +408,7 @@ def task_get(task_id: str) -> dict:
         row = conn.execute(sa.select(tasks).where(tasks.c.id == task_id)).first()
     if row is None:
         raise exception.TaskNotFound(task_id)
-    return _task_dict(row)
+    return task_dict(row)
 
 
 @translate_errors
@@ -456,7 +433,7 @@ def task_list(filters=None, limit=None, offset=None, marker=None, sort=None) -> 
             default_sort=[("created_at", "desc")], filters=filters, limit=limit, offset=offset,
             marker_values=marker_row, sort=sort,
         )
-        return [_task_dict(r) for r in conn.execute(stmt)]
+        return [task_dict(r) for r in conn.execute(stmt)]
 
 
 @translate_errors

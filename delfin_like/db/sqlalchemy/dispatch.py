@@ -9,14 +9,13 @@ resend it at once.
 """
 
 import datetime
-import json
 
 import sqlalchemy as sa
 
 from delfin_like.common.constants import TaskStatus
 from delfin_like.db.sqlalchemy import models
 from delfin_like.db.sqlalchemy.engine import translate_errors, write
-from delfin_like.db.sqlalchemy.utils import finish_values, utcnow
+from delfin_like.db.sqlalchemy.utils import finish_values, task_dict, utcnow
 
 tasks = models.Task.__table__
 
@@ -25,10 +24,7 @@ def _task_dicts(conn, ids: list[str]) -> list[dict]:
     if not ids:
         return []
     rows = conn.execute(sa.select(tasks).where(tasks.c.id.in_(ids)).order_by(tasks.c.created_at)).all()
-    out = [dict(r._mapping) for r in rows]
-    for task in out:
-        task["result"] = json.loads(task["result"]) if task.get("result") else None
-    return out
+    return [task_dict(r) for r in rows]
 
 
 def _mark_sent(conn, ids: list[str], now) -> None:

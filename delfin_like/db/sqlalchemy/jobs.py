@@ -18,7 +18,7 @@ from delfin_like.common.constants import TaskStatus, TaskType
 from delfin_like.db.sqlalchemy import models, query
 from delfin_like.db.sqlalchemy.engine import read, translate_errors, write
 from delfin_like.db.sqlalchemy.models import ID, NAME, Base, Timestamp, TimestampMixin
-from delfin_like.db.sqlalchemy.utils import new_id, utcnow
+from delfin_like.db.sqlalchemy.utils import new_id, task_values, utcnow
 
 ACTIVE = ("PENDING", "RUNNING")
 FINISHED = ("COMPLETED", "FAILED", "CANCELLED")
@@ -65,19 +65,6 @@ def _dict(row) -> dict:
     return out
 
 
-def _task(type_: str, storage_id: str, priority: str, now) -> dict:
-    return {
-        "id": new_id(),
-        "type": type_,
-        "storage_id": storage_id,
-        "priority": priority,
-        "status": TaskStatus.PENDING,
-        "attempts": 0,
-        "created_at": now,
-        "updated_at": now,
-    }
-
-
 def _get(conn, job_id: str):
     row = conn.execute(sa.select(jobs).where(jobs.c.id == job_id)).first()
     if row is None:
@@ -94,7 +81,7 @@ def job_create(storage_id: str, spec: dict, priority: str) -> tuple[dict, dict]:
     :raises StorageNotFound, StorageBeingDeleted, JobAlreadyExists:
     """
     now = utcnow()
-    task = _task(TaskType.JOB_SUBMIT, storage_id, priority, now)
+    task = task_values(TaskType.JOB_SUBMIT, storage_id, priority, now)
     values = {
         "id": new_id(),
         "storage_id": storage_id,
@@ -221,7 +208,7 @@ def job_cancel_request(job_id: str, priority: str) -> tuple[dict, dict | None, b
             ):
                 task_id = row.cancel_task_id
             else:
-                task = _task(TaskType.JOB_CANCEL, row.storage_id, priority, now)
+                task = task_values(TaskType.JOB_CANCEL, row.storage_id, priority, now)
                 conn.execute(tasks.insert(), task)
                 conn.execute(
                     jobs.update()

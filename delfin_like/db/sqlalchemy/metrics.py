@@ -27,7 +27,7 @@ from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import Mapped, mapped_column
 
 from delfin_like.common import exception
-from delfin_like.common.constants import Lane, TaskStatus, TaskType
+from delfin_like.common.constants import TaskStatus, TaskType
 from delfin_like.db.sqlalchemy import metrics_latest, models, schedules
 from delfin_like.db.sqlalchemy.engine import read, translate_errors, write
 from delfin_like.db.sqlalchemy.models import ID, Base, Timestamp, TimestampMixin
@@ -117,11 +117,6 @@ def schedule_kind(resource_type: str) -> str:
     return TaskType.PERF_PREFIX + resource_type
 
 
-# the scheduler fires perf schedules like sync ones: a queued or running task of the series makes a firing redundant
-for _task_type in TaskType.PERF:
-    schedules.KIND_TASKS.setdefault(_task_type, (_task_type, Lane.NORMAL, TaskStatus.ACTIVE))
-
-
 # ---------------------------------------------------------------- metrics-config
 
 
@@ -176,12 +171,7 @@ def perf_config_set(storage_id: str, changes: dict[str, dict]) -> dict[str, dict
     """
     now = utcnow()
     with write() as conn:
-        storage = conn.execute(
-            sa.select(storages_t.c.deleting).where(storages_t.c.id == storage_id).with_for_update()
-        ).first()
-        if storage is None:
-            raise exception.StorageNotFound(storage_id)
-        if storage.deleting:
+        if schedules.lock_storage(conn, storage_id).deleting:
             raise exception.StorageBeingDeleted(storage_id)
         for rt, cfg in changes.items():
             kind = schedule_kind(rt)

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy import BigInteger, Double, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from delfin_like.common.constants import TaskType
 from delfin_like.db.sqlalchemy import models
 from delfin_like.db.sqlalchemy.engine import read, translate_errors, write
 from delfin_like.db.sqlalchemy.models import ID, NAME, Base
@@ -179,7 +180,10 @@ def perf_collection_states() -> list[dict]:
         )
         .join(s, s.c.id == c.c.storage_id)
         .outerjoin(
-            sch, sa.and_(sch.c.storage_id == c.c.storage_id, sch.c.kind == sa.literal("perf_") + c.c.resource_type)
+            sch,
+            sa.and_(
+                sch.c.storage_id == c.c.storage_id, sch.c.kind == sa.literal(TaskType.PERF_PREFIX) + c.c.resource_type
+            ),
         )
         .outerjoin(
             pending, sa.and_(pending.c.storage_id == c.c.storage_id, pending.c.resource_type == c.c.resource_type)

@@ -25,7 +25,7 @@ from delfin_like.common import exception
 from delfin_like.common.constants import Lane, TaskStatus, TaskType
 from delfin_like.db.sqlalchemy import models
 from delfin_like.db.sqlalchemy.engine import read, translate_errors, write
-from delfin_like.db.sqlalchemy.utils import new_id, utcnow
+from delfin_like.db.sqlalchemy.utils import new_id, task_values, utcnow
 
 schedules = models.Schedule.__table__
 storages = models.Storage.__table__
@@ -37,16 +37,18 @@ ONESHOT_SYNC = "oneshot_sync"
 WHOLE_STORAGE = "storage"
 
 # what firing a schedule of each kind creates: (task type, lane, statuses of a task that makes it redundant)
+# (a perf schedule's kind is its task type; a queued or running task of the series makes a firing redundant)
 KIND_TASKS = {
     PERIODIC_SYNC: (TaskType.SYNC, Lane.NORMAL, TaskStatus.ACTIVE),
     ONESHOT_SYNC: (TaskType.SYNC, Lane.NORMAL, (TaskStatus.PENDING,)),
+    **{kind: (kind, Lane.NORMAL, TaskStatus.ACTIVE) for kind in TaskType.PERF},
 }
 
 # sync_policy_set: leave this part of the policy as it is
 KEEP = object()
 
 
-def _lock_storage(conn, storage_id: str):
+def lock_storage(conn, storage_id: str):
     """The storage row (id, deleting), locked for the transaction; StorageNotFound if absent.
 
     Every writer here locks the storage row first, as storage_mark_deleting does,
@@ -155,7 +157,7 @@ def sync_policy_set(storage_id: str, interval=KEEP, enabled=KEEP, next_sync_at=K
     """
     now = utcnow()
     with write() as conn:
-        if _lock_storage(conn, storage_id).deleting:
+        if lock_storage(conn, storage_id).deleting:
             raise exception.StorageBeingDeleted(storage_id)
         rows = _sync_rows(conn, storage_id)
         if interval is not KEEP or enabled is not KEEP:
@@ -208,7 +210,7 @@ def _set_oneshot(conn, storage_id, row, when, now) -> None:
 def sync_policy_clear(storage_id: str) -> dict:
     """Delete every schedule of a storage; returns the (empty) policy. StorageNotFound if absent."""
     with write() as conn:
-        _lock_storage(conn, storage_id)
+        lock_storage(conn, storage_id)
         delete_for_storage(conn, storage_id)
     return sync_policy_get(storage_id)
 
@@ -283,19 +285,7 @@ def schedule_fire(schedule: dict, now: datetime.datetime | None = None) -> dict 
         if advanced != 1:
             return None
         if existing is None:
-            conn.execute(
-                tasks.insert(),
-                {
-                    "id": task_id,
-                    "type": task_type,
-                    "storage_id": storage_id,
-                    "priority": lane,
-                    "status": TaskStatus.PENDING,
-                    "attempts": 0,
-                    "created_at": now,
-                    "updated_at": now,
-                },
-            )
+            conn.execute(tasks.insert(), task_values(task_type, storage_id, lane, now, task_id=task_id))
             if task_type == TaskType.SYNC:
                 conn.execute(storages.update().where(storages.c.id == storage_id).values(last_sync_task_id=task_id))
         task = conn.execute(sa.select(tasks).where(tasks.c.id == task_id)).first()

@@ -6,6 +6,8 @@ import os
 import time
 import uuid
 
+from delfin_like.common.constants import TaskStatus
+
 
 def utcnow() -> datetime.datetime:
     """Naive UTC now: every timestamp column stores UTC without a zone."""
@@ -39,9 +41,34 @@ def dumps(value) -> str | None:
     return None if value is None else json.dumps(value, sort_keys=True)
 
 
+def task_values(type_: str, storage_id: str | None, priority: str, now, task_id: str | None = None) -> dict:
+    """Column values of a new PENDING task (a fresh id unless ``task_id`` is given)."""
+    return {
+        "id": task_id or new_id(),
+        "type": type_,
+        "storage_id": storage_id,
+        "priority": priority,
+        "status": TaskStatus.PENDING,
+        "attempts": 0,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def task_dict(row) -> dict:
+    """A ``tasks`` row as a dict, its ``result`` decoded from JSON."""
+    out = dict(row._mapping)
+    out["result"] = json.loads(out["result"]) if out.get("result") else None
+    return out
+
+
 def finish_values(status: str, result: dict | None, error: str | None, now) -> dict:
     """Column values that end a task."""
     return {
-        "status": status, "result": dumps(result), "error": error, "finished_at": now,
-        "updated_at": now, "lease_expires_at": None,
+        "status": status,
+        "result": dumps(result),
+        "error": error,
+        "finished_at": now,
+        "updated_at": now,
+        "lease_expires_at": None,
     }

@@ -195,10 +195,7 @@ def run_submit(task: dict, owner: str) -> dict | None:
             LOG.info("Job %s went with its storage; no longer followed", job["id"])
             ours = True
     finally:
-        try:
-            driver.close()
-        except Exception:  # noqa: BLE001 - closing must not hide the outcome
-            LOG.warning("Driver close failed for job %s", job["id"], exc_info=True)
+        driver_manager.close_quietly(driver, f"job {job['id']}")
     result = {"job": job["id"], "job_id": job["job_id"], "status": remote.status}
     if ours:
         db_api.task_finish(task["id"], TaskStatus.COMPLETED, result=result, owner=owner)
@@ -233,10 +230,7 @@ def run_cancel(task: dict, owner: str) -> dict:
                 e.message if not isinstance(e, sdk_exc.NotSupported) else "the storage's driver runs no jobs"
             )
     finally:
-        try:
-            driver.close()
-        except Exception:  # noqa: BLE001 - closing must not hide the outcome
-            LOG.warning("Driver close failed for job %s", job["id"], exc_info=True)
+        driver_manager.close_quietly(driver, f"job {job['id']}")
     result = {"job": job["id"], "job_id": job["job_id"], "status": job["status"]}
     db_api.task_finish(task["id"], TaskStatus.COMPLETED, result=result, owner=owner)
     LOG.info("Job %s (%s) cancel: now %s", job["id"], job["job_id"], job["status"])

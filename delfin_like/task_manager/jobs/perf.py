@@ -125,10 +125,7 @@ def _collect(
         )
         state = json.dumps(driver.counters.state(), separators=(",", ":"))
     finally:
-        try:
-            driver.close()
-        except Exception:  # noqa: BLE001 - closing must not hide the collection's outcome
-            LOG.warning("Driver close failed for storage %s", storage_id, exc_info=True)
+        driver_manager.close_quietly(driver, f"storage {storage_id}")
     wanted = set(metrics)
     valid = [
         s

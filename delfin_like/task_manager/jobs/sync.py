@@ -146,10 +146,7 @@ def _sync_locked(task: dict, owner: str, checkpoint: Checkpoint) -> dict | None:
         change_sets = [c for c in change_sets if c is not None]
         capabilities = driver_manager.call(driver.get_capabilities, what="get_capabilities")
     finally:
-        try:
-            driver.close()
-        except Exception:  # noqa: BLE001 - closing must not hide the sync's outcome
-            LOG.warning("Driver close failed for storage %s", storage_id, exc_info=True)
+        driver_manager.close_quietly(driver, f"storage {storage_id}")
     checkpoint.check()
     # one round trip: never write a change set computed while another sync may have held the storage
     checkpoint.check_lock()
