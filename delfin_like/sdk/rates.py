@@ -19,7 +19,7 @@ import dataclasses
 import datetime
 from collections.abc import Mapping
 
-from delfin_like.sdk import exceptions
+from delfin_like.sdk import exceptions, models
 
 
 def counter_delta(previous: int, current: int, width: int | None = 64, max_delta: int | None = None) -> int | None:
@@ -175,6 +175,27 @@ def io_metric_value(metric: str, counters: Mapping[str, int], d: "CounterDeltas 
     if metric == "utilization":
         return d.rate("busy_us", 1e-6)
     return None
+
+
+def io_samples(
+    tracker: "CounterTracker",
+    resource_type: str,
+    resource_id: str,
+    name: str | None,
+    at: float,
+    counters: Mapping[str, int],
+    metrics,
+    width: int | None = 64,
+):
+    """Observe one resource's standard counters in ``tracker`` and yield the MetricSamples of
+    ``metrics`` that have a value (totals with interval None, rates over the seconds since the
+    previous reading). ``width``: the counters' bits, None if they never wrap."""
+    deltas = tracker.observe(f"{resource_type}:{resource_id}", at, counters, width=width)
+    for metric in metrics:
+        value = io_metric_value(metric, counters, deltas)
+        if value is not None:
+            interval = None if metric.endswith("_total") else deltas.seconds
+            yield models.MetricSample(resource_type, resource_id, metric, value, at, name, interval)
 
 
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)

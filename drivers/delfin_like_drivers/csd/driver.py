@@ -42,7 +42,7 @@ import time
 from delfin_like.sdk import driver, exceptions, models, perf, rates
 from delfin_like_drivers.csd import nvme
 from delfin_like_drivers.csd.client import AgentClient
-from delfin_like_drivers.csd.grpc_api import JOB_STATUS_NAMES, get_time, pb
+from delfin_like_drivers.csd.grpc_api import JOB_STATUS_NAMES, big, get_time, pb, smart_from_message
 
 VENDOR = "csd"
 MODEL = "nvme"
@@ -85,35 +85,6 @@ PERF_METRICS = {
 BUSY_MINUTE_US = 60_000_000
 # SMART data units count 1,000 sectors and busy time whole minutes: finer windows would mostly read zero
 MIN_INTERVAL = 60
-
-
-def smart_from_message(msg) -> nvme.SmartLog:
-    """A ``SmartLog`` message (128-bit counters as decimal strings) -> :class:`nvme.SmartLog`."""
-
-    def big(value: str) -> int:
-        return int(value) if value else 0
-
-    return nvme.SmartLog(
-        controller=msg.controller,
-        critical_warning=msg.critical_warning,
-        temperature_kelvin=msg.temperature_kelvin,
-        available_spare=msg.available_spare,
-        available_spare_threshold=msg.available_spare_threshold,
-        percentage_used=msg.percentage_used,
-        data_units_read=big(msg.data_units_read),
-        data_units_written=big(msg.data_units_written),
-        host_read_commands=big(msg.host_read_commands),
-        host_write_commands=big(msg.host_write_commands),
-        controller_busy_time=big(msg.controller_busy_time),
-        power_cycles=big(msg.power_cycles),
-        power_on_hours=big(msg.power_on_hours),
-        unsafe_shutdowns=big(msg.unsafe_shutdowns),
-        media_errors=big(msg.media_errors),
-        num_err_log_entries=big(msg.num_err_log_entries),
-        warning_temp_time=msg.warning_temp_time,
-        critical_comp_time=msg.critical_comp_time,
-        temperature_sensors_kelvin=tuple(msg.temperature_sensors_kelvin),
-    )
 
 
 def job_spec_message(spec: models.JobSpec):
@@ -170,10 +141,6 @@ class IoReading:
 def io_counters(msg) -> dict[str, int]:
     """An ``IoCounters`` message (128-bit decimal strings) -> the standard counter names of
     :func:`delfin_like.sdk.rates.io_metric_value`, as exact ints."""
-
-    def big(value: str) -> int:
-        return int(value) if value else 0
-
     return {
         "read_ops": big(msg.host_read_commands),
         "write_ops": big(msg.host_write_commands),
@@ -205,14 +172,9 @@ def node_reading(node_id: str, name: str, disks: list[IoReading]) -> IoReading:
 def reading_samples(tracker: rates.CounterTracker, resource_type: str, reading: IoReading, metrics):
     """The samples of one reading: observed in ``tracker`` (never-wrapping counters, so a decrease
     is a reset), then each of ``metrics`` that has a value."""
-    deltas = tracker.observe(f"{resource_type}:{reading.resource_id}", reading.at, reading.counters, width=None)
-    for metric in metrics:
-        value = rates.io_metric_value(metric, reading.counters, deltas)
-        if value is not None:
-            interval = None if metric.endswith("_total") else deltas.seconds
-            yield models.MetricSample(
-                resource_type, reading.resource_id, metric, value, reading.at, reading.name, interval
-            )
+    return rates.io_samples(
+        tracker, resource_type, reading.resource_id, reading.name, reading.at, reading.counters, metrics, width=None
+    )
 
 
 class _Snapshot:
@@ -359,13 +321,14 @@ class CsdNvmeDriver(driver.StorageDriver):
         unknown = sorted(set(resource_metrics) - set(PERF_METRICS))
         if unknown:
             raise exceptions.NotSupported(f"the CSD agent has no I/O counters of {', '.join(unknown)}")
-        node = self.client.node()
         readings = disk_readings(self.client.subsystems(), self.client.io_counters())
         samples = []
         for resource_type, wanted in resource_metrics.items():
             metrics = [m for m in wanted if m in PERF_METRICS[resource_type]]
             if resource_type == models.ResourceType.STORAGE:
-                items = [node_reading(node.id, node.name, readings)] if readings else []
+                # the node's id and name are wanted only for its own samples: no ListNodes call otherwise
+                node = self.client.node() if readings else None
+                items = [node_reading(node.id, node.name, readings)] if node else []
             else:
                 items = readings
             for reading in items:

@@ -348,12 +348,8 @@ class FakeStorageDriver(driver.StorageDriver):
             yield from self._collect(resource_type, tuple(wanted), end)
 
     def _collect(self, resource_type: str, wanted: tuple[str, ...], at: float):
-        Sample, tracker, bits = models.MetricSample, self.counters, self.counter_bits
         for resource_id, name in self.perf_resources(resource_type):
             counters = self.perf_counters(resource_type, resource_id, at)
-            deltas = tracker.observe(f"{resource_type}:{resource_id}", at, counters, width=bits)
-            for metric in wanted:
-                value = rates.io_metric_value(metric, counters, deltas)
-                if value is not None:
-                    interval = None if metric.endswith("_total") else deltas.seconds
-                    yield Sample(resource_type, resource_id, metric, value, at, name, interval)
+            yield from rates.io_samples(
+                self.counters, resource_type, resource_id, name, at, counters, wanted, width=self.counter_bits
+            )

@@ -96,9 +96,4 @@ def samples(
     if resource_type not in OBJECTS:
         raise exceptions.NotSupported(f"no counters for {resource_type} resources")
     for native_id, name, at, counters in readings(kind, rows):
-        deltas = tracker.observe(f"{resource_type}:{native_id}", at, counters, width=COUNTER_BITS)
-        for metric in wanted:
-            value = rates.io_metric_value(metric, counters, deltas)
-            if value is not None:
-                interval = None if metric.endswith("_total") else deltas.seconds
-                yield models.MetricSample(resource_type, native_id, metric, value, at, name, interval)
+        yield from rates.io_samples(tracker, resource_type, native_id, name, at, counters, wanted, width=COUNTER_BITS)

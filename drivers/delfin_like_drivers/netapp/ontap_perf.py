@@ -85,10 +85,5 @@ def samples(
         if got is None:
             continue
         at, counters = got
-        deltas = tracker.observe(f"{resource_type}:{uuid}", at, counters, width=COUNTER_BITS)
         name = record.get("name") if isinstance(record.get("name"), str) else None
-        for metric in wanted:
-            value = metric_value(metric, counters, deltas)
-            if value is not None:
-                interval = None if metric.endswith("_total") else deltas.seconds
-                yield models.MetricSample(resource_type, uuid, metric, value, at, name, interval)
+        yield from rates.io_samples(tracker, resource_type, uuid, name, at, counters, wanted, width=COUNTER_BITS)
