@@ -4,6 +4,10 @@ The modules are produced by the build of the drivers distribution (``drivers/set
 a checkout used without installing it gets a clear ImportError instead of a bare one.
 """
 
+import dataclasses
+
+from delfin_like_drivers.csd import nvme
+
 try:
     from delfin_like_drivers.csd.proto import instorage_pb2 as pb
     from delfin_like_drivers.csd.proto import instorage_pb2_grpc as pb_grpc
@@ -31,4 +35,52 @@ def get_time(message, name: str) -> float | None:
     return getattr(message, name).ToNanoseconds() / 1e9
 
 
-__all__ = ["JOB_STATUS_NAMES", "SERVICE_NAME", "get_time", "pb", "pb_grpc", "set_time"]
+# SmartLog fields sent as decimal strings: NVMe's 128-bit counters do not fit a uint64
+SMART_COUNTER_FIELDS = (
+    "data_units_read",
+    "data_units_written",
+    "host_read_commands",
+    "host_write_commands",
+    "controller_busy_time",
+    "power_cycles",
+    "power_on_hours",
+    "unsafe_shutdowns",
+    "media_errors",
+    "num_err_log_entries",
+)
+
+
+def big(value: str) -> int:
+    """A 128-bit counter sent as a decimal string -> int (an unset, empty field is 0)."""
+    return int(value) if value else 0
+
+
+def smart_message(smart: nvme.SmartLog):
+    """A :class:`nvme.SmartLog` -> ``SmartLog`` message (counters as decimal strings)."""
+    fields = dataclasses.asdict(smart)
+    for name in SMART_COUNTER_FIELDS:
+        fields[name] = str(fields[name])
+    return pb.SmartLog(**fields)
+
+
+def smart_from_message(msg) -> nvme.SmartLog:
+    """A ``SmartLog`` message (128-bit counters as decimal strings) -> :class:`nvme.SmartLog`."""
+    fields = {f.name: getattr(msg, f.name) for f in dataclasses.fields(nvme.SmartLog)}
+    for name in SMART_COUNTER_FIELDS:
+        fields[name] = big(fields[name])
+    fields["temperature_sensors_kelvin"] = tuple(fields["temperature_sensors_kelvin"])
+    return nvme.SmartLog(**fields)
+
+
+__all__ = [
+    "JOB_STATUS_NAMES",
+    "SERVICE_NAME",
+    "SMART_COUNTER_FIELDS",
+    "big",
+    "get_time",
+    "pb",
+    "pb_grpc",
+    "set_time",
+    "smart_from_message",
+    "smart_message",
+]

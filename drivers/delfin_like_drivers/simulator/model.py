@@ -140,9 +140,6 @@ class Snapshot:
     def pool_used(self, pool_id: str) -> int:
         return sum(v.used for v in self.volumes if v.pool_id == pool_id)
 
-    def pool_subscribed(self, pool_id: str) -> int:
-        return sum(v.size for v in self.volumes if v.pool_id == pool_id)
-
     @property
     def total(self) -> int:
         return sum(p.total for p in self.pools)
@@ -159,9 +156,16 @@ class Snapshot:
 class SimulatedArray:
     """A deterministic, thread-safe array model; see the module docstring."""
 
-    def __init__(self, name: str = "sim-array-1", pools: int = 4, volumes: int = 100,
-                 nodes: int = 2, disks_per_pool: int = 4, seed: int = 1,
-                 serial: str | None = None):
+    def __init__(
+        self,
+        name: str = "sim-array-1",
+        pools: int = 4,
+        volumes: int = 100,
+        nodes: int = 2,
+        disks_per_pool: int = 4,
+        seed: int = 1,
+        serial: str | None = None,
+    ):
         self._lock = threading.RLock()
         self._rng = random.Random(seed)
         self.seed = seed
@@ -192,19 +196,39 @@ class SimulatedArray:
     def _build(self, pools: int, volumes: int, nodes: int, disks_per_pool: int) -> None:
         rng = self._rng
         for n in range(1, nodes + 1):
-            node = SimNode(id=f"node-{n}", name=f"{self.name}-n{n}", status="online", version=self.version,
-                           mgmt_ip=f"192.0.2.{10 + n}", cpu_count=16, memory=256 * GIB,
-                           location=f"chassis 1 slot {n}")
+            node = SimNode(
+                id=f"node-{n}",
+                name=f"{self.name}-n{n}",
+                status="online",
+                version=self.version,
+                mgmt_ip=f"192.0.2.{10 + n}",
+                cpu_count=16,
+                memory=256 * GIB,
+                location=f"chassis 1 slot {n}",
+            )
             self.nodes[node.id] = node
             self._add_rates(node.id)
             for p in range(2):
-                fc = SimPort(id=f"{node.id}:fc{p}", name=f"fc{p}", node_id=node.id, kind="fc",
-                             speed=32 * 10**9, status="up",
-                             wwn=f"50:05:07:68:0{n}:{p:02x}:{rng.randrange(256):02x}:{rng.randrange(256):02x}")
-                eth = SimPort(id=f"{node.id}:e0{'ab'[p]}", name=f"e0{'ab'[p]}", node_id=node.id, kind="eth",
-                              speed=25 * 10**9, status="up" if p == 0 else "down",
-                              mac=f"02:00:00:{n:02x}:{p:02x}:{rng.randrange(256):02x}",
-                              ipv4=f"198.51.100.{n * 10 + p}", ipv4_mask="255.255.255.0")
+                fc = SimPort(
+                    id=f"{node.id}:fc{p}",
+                    name=f"fc{p}",
+                    node_id=node.id,
+                    kind="fc",
+                    speed=32 * 10**9,
+                    status="up",
+                    wwn=f"50:05:07:68:0{n}:{p:02x}:{rng.randrange(256):02x}:{rng.randrange(256):02x}",
+                )
+                eth = SimPort(
+                    id=f"{node.id}:e0{'ab'[p]}",
+                    name=f"e0{'ab'[p]}",
+                    node_id=node.id,
+                    kind="eth",
+                    speed=25 * 10**9,
+                    status="up" if p == 0 else "down",
+                    mac=f"02:00:00:{n:02x}:{p:02x}:{rng.randrange(256):02x}",
+                    ipv4=f"198.51.100.{n * 10 + p}",
+                    ipv4_mask="255.255.255.0",
+                )
                 for port in (fc, eth):
                     self.ports[port.id] = port
                     self._add_rates(port.id)
@@ -224,21 +248,31 @@ class SimulatedArray:
     def _add_disk(self, number: int, pool_id: str | None) -> None:
         rng = self._rng
         kind = rng.choice(("ssd", "hdd", "nvme"))
-        disk = SimDisk(id=f"disk-{number:04d}", name=f"drive{number}", pool_id=pool_id,
-                       capacity=rng.choice((4, 8, 16)) * TIB, kind=kind,
-                       vendor=rng.choice(("SEAGATE", "KIOXIA", "SAMSUNG")),
-                       model=f"MZ{rng.randrange(1000, 9999)}", serial=f"S{self.seed:02d}{number:06d}",
-                       firmware=f"FW{rng.randrange(10, 99)}", rpm=7200 if kind == "hdd" else None,
-                       location=f"enclosure 1 bay {number}")
+        disk = SimDisk(
+            id=f"disk-{number:04d}",
+            name=f"drive{number}",
+            pool_id=pool_id,
+            capacity=rng.choice((4, 8, 16)) * TIB,
+            kind=kind,
+            vendor=rng.choice(("SEAGATE", "KIOXIA", "SAMSUNG")),
+            model=f"MZ{rng.randrange(1000, 9999)}",
+            serial=f"S{self.seed:02d}{number:06d}",
+            firmware=f"FW{rng.randrange(10, 99)}",
+            rpm=7200 if kind == "hdd" else None,
+            location=f"enclosure 1 bay {number}",
+        )
         self.disks[disk.id] = disk
         self._add_rates(disk.id)
 
     def _add_rates(self, resource_id: str) -> None:
         rng = self._rng
-        self._rates[resource_id] = Rates(read_iops=rng.randrange(50, 5000), write_iops=rng.randrange(20, 3000),
-                                         read_bps=rng.randrange(1, 400) * 1024**2,
-                                         write_bps=rng.randrange(1, 200) * 1024**2,
-                                         latency_us=rng.randrange(100, 5000))
+        self._rates[resource_id] = Rates(
+            read_iops=rng.randrange(50, 5000),
+            write_iops=rng.randrange(20, 3000),
+            read_bps=rng.randrange(1, 400) * 1024**2,
+            write_bps=rng.randrange(1, 200) * 1024**2,
+            latency_us=rng.randrange(100, 5000),
+        )
         self._base[resource_id] = Counters()
 
     def _create_volume(self) -> SimVolume:
@@ -249,9 +283,17 @@ class SimulatedArray:
         size = rng.choice((1, 2, 5, 10, 50, 100)) * GIB
         thin = rng.random() < 0.5
         used = rng.randrange(0, size // GIB + 1) * GIB if thin else size
-        native = f"{self.seed:08x}-{seq >> 16:04x}-4{seq & 0xfff:03x}-8000-{seq:012x}"
-        vol = SimVolume(id=native, name=f"vol_{seq:06d}", pool_id=pool_id, size=size, used=used, thin=thin,
-                        wwn=f"600a0980{self.seed:08x}{seq:016x}", number=seq)
+        native = f"{self.seed:08x}-{seq >> 16:04x}-4{seq & 0xFFF:03x}-8000-{seq:012x}"
+        vol = SimVolume(
+            id=native,
+            name=f"vol_{seq:06d}",
+            pool_id=pool_id,
+            size=size,
+            used=used,
+            thin=thin,
+            wwn=f"600a0980{self.seed:08x}{seq:016x}",
+            number=seq,
+        )
         self.volumes[vol.id] = vol
         self._add_rates(vol.id)
         return vol
@@ -329,8 +371,14 @@ class SimulatedArray:
         with self._lock:
             copy = dataclasses.replace
             return Snapshot(
-                name=self.name, serial=self.serial, vendor=self.vendor, model=self.model, version=self.version,
-                location=self.location, status=self.status, clock=self.clock,
+                name=self.name,
+                serial=self.serial,
+                vendor=self.vendor,
+                model=self.model,
+                version=self.version,
+                location=self.location,
+                status=self.status,
+                clock=self.clock,
                 pools=[copy(p) for p in self.pools.values()],
                 volumes=[copy(v) for v in self.volumes.values()],
                 nodes=[copy(n) for n in self.nodes.values()],

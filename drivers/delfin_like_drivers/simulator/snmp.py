@@ -518,17 +518,3 @@ def access_block(front: SnmpFrontEnd, version: str = "2c") -> dict:
     if front.community is None:
         raise ValueError("this front end has no v2c community")
     return {"host": front.host, "port": front.port, "version": "2c", "community": front.community}
-
-
-def start_benchmark_array(volumes: int = 10000, pools: int = 8, seed: int = 1, timeout: float = 120.0):
-    """Start a front end for an array of ``volumes`` volumes; returns ``(front_end, AccessInfo)``.
-
-    The caller stops the front end (``front_end.stop()``). The AccessInfo reaches it with
-    SNMPv2c and the ``generic snmp`` driver, with ``timeout`` seconds per driver call.
-    """
-    from delfin_like.sdk import models  # only this helper needs the SDK
-
-    front = SnmpFrontEnd(SimulatedArray(name=f"bench-snmp-{seed}", pools=pools, volumes=volumes, seed=seed)).start()
-    block = access_block(front)
-    endpoint = models.AccessEndpoint(host=block.pop("host"), port=block.pop("port"), extra=block)
-    return front, models.AccessInfo(vendor="generic", model="snmp", snmp=endpoint, timeout=timeout)

@@ -15,7 +15,7 @@ from delfin_like_drivers.csd import nvme_source
 from delfin_like_drivers.csd.agent import jobs
 from delfin_like_drivers.csd.agent.jobspec import JobError
 from delfin_like_drivers.csd.agent.store import JobRecord
-from delfin_like_drivers.csd.grpc_api import JOB_STATUS_NAMES, pb, pb_grpc, set_time
+from delfin_like_drivers.csd.grpc_api import JOB_STATUS_NAMES, pb, pb_grpc, set_time, smart_message
 
 LOG = logging.getLogger(__name__)
 
@@ -220,28 +220,7 @@ class InstorageManagerService(pb_grpc.InstorageManagerServicer):
         )
 
     def GetSmartLog(self, request, context):
-        smart = self._nvme_call(context, self.reader.smart_log, request.controller)
-        return pb.SmartLog(
-            controller=smart.controller,
-            critical_warning=smart.critical_warning,
-            temperature_kelvin=smart.temperature_kelvin,
-            available_spare=smart.available_spare,
-            available_spare_threshold=smart.available_spare_threshold,
-            percentage_used=smart.percentage_used,
-            data_units_read=str(smart.data_units_read),
-            data_units_written=str(smart.data_units_written),
-            host_read_commands=str(smart.host_read_commands),
-            host_write_commands=str(smart.host_write_commands),
-            controller_busy_time=str(smart.controller_busy_time),
-            power_cycles=str(smart.power_cycles),
-            power_on_hours=str(smart.power_on_hours),
-            unsafe_shutdowns=str(smart.unsafe_shutdowns),
-            media_errors=str(smart.media_errors),
-            num_err_log_entries=str(smart.num_err_log_entries),
-            warning_temp_time=smart.warning_temp_time,
-            critical_comp_time=smart.critical_comp_time,
-            temperature_sensors_kelvin=smart.temperature_sensors_kelvin,
-        )
+        return smart_message(self._nvme_call(context, self.reader.smart_log, request.controller))
 
     def GetIoCounters(self, request, context):
         inventory = self._nvme_call(context, self.reader.inventory)
