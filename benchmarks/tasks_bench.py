@@ -152,7 +152,8 @@ def raw_kombu(url: str, count: int) -> dict:
                     consumed.set()
 
             with conn.Consumer(queue, callbacks=[on_message], prefetch_count=100):
-                while not consumed.is_set():
+                deadline = time.monotonic() + 300  # the producer's wait: never outlive it
+                while not consumed.is_set() and time.monotonic() < deadline:
                     try:
                         conn.drain_events(timeout=1)
                     except TimeoutError:

@@ -3,7 +3,8 @@
 Databases: ``sqlite_db`` (a fresh file), ``postgresql_db`` and ``mysql_db``
 (a fresh database created on the real server and dropped afterwards), each
 migrated to head with alembic and configured as the process's db engine.
-Services: ``rabbit_url`` and ``redis_url`` check the real broker and Redis.
+Services: ``rabbit_url`` and ``redis_url`` check the real broker and Redis; ``rabbit_bus`` points the
+process transport at that broker.
 Config: overrides on the global CONF are cleared after every test.
 """
 
@@ -119,6 +120,19 @@ def any_db(request, tmp_path, fernet_key):
 def rabbit_url():
     services.require("RabbitMQ", "127.0.0.1", 5672)
     return services.RABBIT_URL
+
+
+@pytest.fixture
+def rabbit_bus(rabbit_url):
+    """The process transport on the real RabbitMQ, under a topic prefix of its own; yields the URL."""
+    from delfin_like.rpc import transport as rpc_transport
+
+    rpc_transport.register_opts()
+    CONF.set_override("transport_url", rabbit_url)
+    # a unique topic prefix: parallel runs never consume each other's casts
+    CONF.set_override("topic", services.unique_name("delfin_test"), group="rpc")
+    yield rabbit_url
+    rpc_transport.cleanup()
 
 
 @pytest.fixture

@@ -121,8 +121,10 @@ def test_rabbitmq_restart_during_a_burst_of_sync_requests(faults):
             answered.append((sent, time.time(), r.status_code, r.json()))
 
     def restart_broker():
-        # once a quarter of the burst is answered, the broker goes away for a few seconds
-        while len(answered) < REQUESTS // 4 and not errors:
+        # once a quarter of the burst is answered, the broker goes away for a few seconds (bounded wait:
+        # a request failing in a way neither list records must not hold the broker up forever)
+        deadline = time.monotonic() + 120
+        while len(answered) < REQUESTS // 4 and not errors and time.monotonic() < deadline:
             time.sleep(0.05)
         try:
             run_root(["rabbitmqctl", "stop_app"])

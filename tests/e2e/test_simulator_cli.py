@@ -1,6 +1,5 @@
 """``delfin-like-simulator`` as a process: the ready line, consecutive ports, churn, credentials, clean stop."""
 
-import importlib.util
 import json
 import os
 import signal
@@ -130,9 +129,6 @@ def test_rest_only_arrays_churn_and_stop(procs, tmp_path):
 
 
 def test_every_protocol_and_sigint(procs, tmp_path):
-    for module in ("ssh", "snmp"):
-        if importlib.util.find_spec(f"delfin_like_drivers.simulator.{module}") is None:
-            pytest.skip(f"the {module} front end is not there")
     sim = Proc(
         "delfin-like-simulator",
         [

@@ -106,7 +106,7 @@ def test_listing_filters_sort_and_marker_never_skip_or_repeat(any_db):
     sync(storage["id"], task["id"])
     everything = db_api.resource_list("volumes", {"storage_id": storage["id"]}, sort="type:desc,total_capacity:asc")
     seen, marker = [], None
-    while True:
+    while len(seen) <= len(everything):  # a marker that is ignored repeats pages: bounded, then the assert fails
         page = db_api.resource_list("volumes", {"storage_id": storage["id"]}, limit=10, marker=marker,
                                     sort="type:desc,total_capacity:asc")
         if not page:

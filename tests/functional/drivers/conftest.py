@@ -1,10 +1,10 @@
 """Fixtures of the driver functional tests: the real platform and simulated arrays on loopback.
 
-``platform``: the real pecan app (WebTest) and the real task manager in-process on the ``fake://``
-bus, on PostgreSQL (parametrize it indirectly with ``"mysql_db"`` or ``"sqlite_db"`` for another
-database). A task gets one attempt, so a back-end failure FAILS it at once instead of waiting for
-a re-dispatch. ``sim_array`` is one simulated array; ``rest_sim`` serves it the ONTAP way over
-HTTPS with a CA of its own.
+``platform``: the real pecan app (WebTest) and the real task manager in-process, casting over the
+real RabbitMQ (a topic prefix per test), on PostgreSQL (parametrize it indirectly with ``"mysql_db"``
+or ``"sqlite_db"`` for another database). A task gets one attempt, so a back-end failure FAILS it at
+once instead of waiting for a re-dispatch. ``sim_array`` is one simulated array; ``rest_sim`` serves
+it the ONTAP way over HTTPS with a CA of its own.
 """
 
 import time
@@ -22,7 +22,6 @@ from delfin_like_drivers.simulator.rest import RestFrontEnd
 from tests.functional.drivers.perf_fixtures import metrics_url  # noqa: F401 - fixtures of every module here
 from tests.functional.drivers.snmp_fixtures import snmp_array, snmp_sim  # noqa: F401
 from tests.functional.drivers.ssh_fixtures import ed25519_key, rsa_key, ssh_sim, start_ssh_sim, svc_array  # noqa: F401
-from tests.unit.api.conftest import fake_bus  # noqa: F401 - fixture
 
 REST_USER = "ontap-admin"
 REST_PASSWORD = "Sim-rest-pw-0001"
@@ -133,6 +132,21 @@ class Platform:
         self.assert_inventory(storage_id, expected(array.snapshot()))
         return task
 
+    def churn_and_resync(self, storage_id: str, array, before, statuses, expected) -> dict:
+        """Churn ``array`` (12 created, 7 resized, 5 deleted), take a volume of ``before`` (a snapshot) that is
+        still there offline and apply ``statuses`` ((table, id, status), ...): the next sync must count that,
+        leave the storage degraded, and a sync right after must write nothing. Returns the first task."""
+        changed = array.churn(created=12, resized=7, deleted=5)
+        offline = next(v.id for v in before.volumes if v.id in array.volumes)
+        array.set_status("volumes", offline, "offline")
+        for table, row_id, status in statuses:
+            array.set_status(table, row_id, status)
+        task = self.sync_after_churn(storage_id, array, 12, 5, set(changed["resized"]) | {offline}, expected)
+        assert self.storage(storage_id)["status"] == "degraded"
+        again = self.sync(storage_id)
+        assert again["status"] == TaskStatus.COMPLETED and again["result"]["rows_written"] == 0
+        return task
+
     def failed_sync(self, storage_id: str, message: str, secret: str) -> dict:
         """Ask for a sync that must FAIL with ``message`` in its error (on the task and on the storage) and
         without ``secret``; returns the task."""
@@ -159,8 +173,8 @@ class Platform:
 
 
 @pytest.fixture
-def platform(request, fake_bus):  # noqa: F811 - the imported fixture
-    """The API and an in-process task manager on the database named by the indirect param."""
+def platform(request, rabbit_bus):
+    """The API and an in-process task manager, over RabbitMQ, on the database named by the indirect param."""
     from delfin_like.task_manager import manager
 
     request.getfixturevalue(getattr(request, "param", "postgresql_db"))

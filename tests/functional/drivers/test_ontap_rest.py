@@ -8,7 +8,6 @@ left it.
 
 import pytest
 
-from delfin_like.common.constants import TaskStatus
 from delfin_like_drivers.simulator.model import Snapshot
 from delfin_like_drivers.simulator.rest import RestFrontEnd, disk_uid, ontap_uuid
 from tests.functional.drivers.conftest import REST_PASSWORD, ontap_body, restart_on_the_same_port, slow_peer
@@ -146,18 +145,8 @@ def test_sync_matches_the_model_before_and_after_churn(platform, rest_sim, sim_a
     caps = platform.api.get(f"/v1/storages/{storage['id']}/capabilities").json["capabilities"]
     assert caps["resource_metrics"]["volume"]["iops"]["unit"] == "ops/s" and "disk" not in caps["resource_metrics"]
 
-    changed = sim_array.churn(created=12, resized=7, deleted=5)
-    offline = next(v.id for v in snap.volumes if v.id in sim_array.volumes)
-    sim_array.set_status("volumes", offline, "offline")
-    sim_array.set_status("disks", "disk-0003", "failed")
-    sim_array.set_status("ports", "node-2:fc1", "down")
-    sim_array.set_status("nodes", "node-2", "offline")
-    updated = set(changed["resized"]) | {offline}
-    platform.sync_after_churn(storage["id"], sim_array, 12, 5, updated, expected_inventory)
-    assert platform.storage(storage["id"])["status"] == "degraded"
-
-    again = platform.sync(storage["id"])
-    assert again["status"] == TaskStatus.COMPLETED and again["result"]["rows_written"] == 0
+    statuses = [("disks", "disk-0003", "failed"), ("ports", "node-2:fc1", "down"), ("nodes", "node-2", "offline")]
+    platform.churn_and_resync(storage["id"], sim_array, snap, statuses, expected_inventory)
 
 
 def test_registration_refuses_a_wrong_password_and_an_untrusted_certificate(platform, rest_sim, tmp_path):

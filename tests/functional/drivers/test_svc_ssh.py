@@ -14,7 +14,6 @@ import time
 import paramiko
 import pytest
 
-from delfin_like.common.constants import TaskStatus
 from delfin_like_drivers.simulator.model import SimulatedArray, Snapshot
 from tests.functional.drivers.conftest import restart_on_the_same_port, slow_peer
 from tests.functional.drivers.ssh_fixtures import KEY_PASSPHRASE, SSH_PASSWORD, SSH_USER, svc_body
@@ -138,21 +137,15 @@ def test_sync_matches_the_model_before_and_after_churn(platform, ssh_sim, svc_ar
     assert set(caps["resource_metrics"]) == {"storage", "storage_pool", "volume", "controller", "port", "disk"}
     assert caps["is_historic"] is False
 
-    changed = svc_array.churn(created=12, resized=7, deleted=5)
-    offline = next(v.id for v in snap.volumes if v.id in svc_array.volumes)
-    svc_array.set_status("volumes", offline, "offline")
-    svc_array.set_status("disks", "disk-0003", "failed")
-    svc_array.set_status("disks", "disk-0004", "offline")
-    svc_array.set_status("ports", "node-2:fc1", "down")
-    svc_array.set_status("ports", "node-1:e0b", "up")
-    svc_array.set_status("pools", "pool-0001", "degraded")
-    svc_array.set_status("nodes", "node-2", "offline")
-    updated = set(changed["resized"]) | {offline}
-    platform.sync_after_churn(storage["id"], svc_array, 12, 5, updated, expected_inventory)
-    assert platform.storage(storage["id"])["status"] == "degraded"
-
-    again = platform.sync(storage["id"])
-    assert again["status"] == TaskStatus.COMPLETED and again["result"]["rows_written"] == 0
+    statuses = [
+        ("disks", "disk-0003", "failed"),
+        ("disks", "disk-0004", "offline"),
+        ("ports", "node-2:fc1", "down"),
+        ("ports", "node-1:e0b", "up"),
+        ("pools", "pool-0001", "degraded"),
+        ("nodes", "node-2", "offline"),
+    ]
+    platform.churn_and_resync(storage["id"], svc_array, snap, statuses, expected_inventory)
 
 
 def test_public_key_logins_work_without_any_password(platform, start_ssh_sim, ed25519_key, rsa_key, caplog):

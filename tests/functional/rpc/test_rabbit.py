@@ -1,7 +1,6 @@
 """TaskAPI → real RabbitMQ → lane servers → task manager → PostgreSQL; and a dead broker."""
 
 import time
-import uuid
 
 import pytest
 
@@ -16,16 +15,6 @@ from delfin_like.task_manager import manager as tm_manager
 from tests.unit.task_manager import fakes
 
 pytestmark = pytest.mark.services
-
-
-@pytest.fixture
-def rabbit_bus(rabbit_url):
-    rpc_transport.register_opts()
-    CONF.set_override("transport_url", rabbit_url)
-    # a unique topic prefix: parallel runs never consume each other's casts
-    CONF.set_override("topic", f"delfin_test.{uuid.uuid4().hex[:10]}", group="rpc")
-    yield rabbit_url
-    rpc_transport.cleanup()
 
 
 @pytest.fixture

@@ -1,7 +1,5 @@
 """A busy task manager leaves a backlog on RabbitMQ for the others (bounded prefetch, gated lanes)."""
 
-import uuid
-
 import kombu
 import pytest
 
@@ -10,7 +8,6 @@ from delfin_like.common.constants import TaskStatus
 from delfin_like.conf import CONF
 from delfin_like.db import api as db_api
 from delfin_like.rpc import client as rpc_client
-from delfin_like.rpc import transport as rpc_transport
 from delfin_like.task_manager import manager as tm_manager
 from tests.unit.task_manager import fakes
 
@@ -21,18 +18,14 @@ WORKERS = 2
 
 
 @pytest.fixture
-def env(rabbit_url, postgresql_db, redis_url):
-    rpc_transport.register_opts()
-    CONF.set_override("transport_url", rabbit_url)
-    CONF.set_override("topic", f"delfin_test.{uuid.uuid4().hex[:10]}", group="rpc")
+def env(rabbit_bus, postgresql_db, redis_url):
     CONF.set_override("backend_url", redis_url, group="coordination")
     CONF.set_override("workers_per_lane", WORKERS, group="task_manager")
     services: list[tm_manager.TaskManagerService] = []
-    yield rabbit_url, services
+    yield rabbit_bus, services
     for service in services:
         service.stop()
     coordination.stop()
-    rpc_transport.cleanup()
 
 
 def _ready_messages(url: str, queue: str) -> int:
