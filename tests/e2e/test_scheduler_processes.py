@@ -96,8 +96,12 @@ def test_schedules_fire_and_survive_a_restart_of_everything(env, procs):
 
     # then synced again and again by the scheduler, every 2 s
     syncs = wait_until(lambda: len(s := _completed_syncs(api, sid)) >= 4 and s, 40, "three periodic syncs")
+    # Fixed rate: firing k is due at t0 + 2k s and runs within a scheduler tick (or a little more on a
+    # loaded machine) of it, so consecutive firings are 2 s apart give or take that lag. Two firings
+    # of one due time would be milliseconds apart. (Skips are the failover test's subject: a sync still
+    # queued at its next due time folds that firing in, so a gap here may be 4 s on a loaded machine.)
     gaps = [(_utc(b["created_at"]) - _utc(a["created_at"])).total_seconds() for a, b in itertools.pairwise(syncs[1:])]
-    assert all(g >= 1.9 for g in gaps), gaps  # one firing per interval, never two at once
+    assert all(g >= 1.0 for g in gaps), gaps
     [member] = api.get("/v1/task-managers").json()["task_managers"]
     assert member["status"] == "up" and member["lanes"] == ["urgent", "normal", "background"]
     assert wait_until(
