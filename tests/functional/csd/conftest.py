@@ -1,4 +1,5 @@
-"""CSD agents served in-process on loopback ports, with real gRPC clients; the API fixtures for sync tests."""
+"""CSD agents served in-process on loopback ports, with real gRPC clients; ``api``: the platform's API
+(WebTest) with a task manager in-process, casting over the real RabbitMQ, on PostgreSQL."""
 
 import time
 
@@ -8,9 +9,15 @@ import pytest
 from delfin_like.common.constants import TaskStatus
 from delfin_like_drivers.csd.agent import server
 from delfin_like_drivers.csd.grpc_api import pb, pb_grpc
-from tests.unit.api.conftest import api, fake_bus, rpcapi, task_manager  # noqa: F401 - fixtures
+from tests.functional.drivers.conftest import platform  # noqa: F401 - fixture
 
 FINISHED = (pb.Job.COMPLETED, pb.Job.FAILED, pb.Job.CANCELLED)
+
+
+@pytest.fixture
+def api(platform):  # noqa: F811 - the fixture imported above
+    """The WebTest client of the platform's API (tasks go over RabbitMQ to its task manager)."""
+    return platform.api
 
 
 class RunningAgent:

@@ -3,6 +3,7 @@
 import time
 
 import psutil
+import pytest
 
 from delfin_like.common.constants import TaskStatus
 from delfin_like_drivers.csd.grpc_api import pb
@@ -10,6 +11,7 @@ from tests.functional.csd.conftest import csd_body, wait_task
 from tests.unit.api.conftest import register_body
 from tests.waits import process_gone
 
+pytestmark = pytest.mark.services
 FINISHED = ("COMPLETED", "FAILED", "CANCELLED")
 
 
@@ -42,7 +44,7 @@ def _spec(job_id, tmp_path, command, **extra) -> dict:
     }
 
 
-def test_job_runs_on_the_node_and_its_status_is_mirrored(api, task_manager, start_agent, tmp_path):
+def test_job_runs_on_the_node_and_its_status_is_mirrored(api, start_agent, tmp_path):
     agent = start_agent()
     storage_id = _register(api, agent.port)
     body = _spec(
@@ -85,7 +87,7 @@ def test_job_runs_on_the_node_and_its_status_is_mirrored(api, task_manager, star
     assert api.delete(f"/v1/jobs/{job['id']}", status=200).json["job"]["status"] == "COMPLETED"
 
 
-def test_cancel_stops_the_process_on_the_node(api, task_manager, start_agent, tmp_path):
+def test_cancel_stops_the_process_on_the_node(api, start_agent, tmp_path):
     agent = start_agent()
     storage_id = _register(api, agent.port)
     job = api.post_json(
@@ -105,7 +107,7 @@ def test_cancel_stops_the_process_on_the_node(api, task_manager, start_agent, tm
     assert wait_task(api, cancelled["submit_task_id"])["status"] == TaskStatus.COMPLETED
 
 
-def test_the_node_refusing_a_job_fails_it_with_the_reason(api, task_manager, start_agent, tmp_path):
+def test_the_node_refusing_a_job_fails_it_with_the_reason(api, start_agent, tmp_path):
     agent = start_agent()
     storage_id = _register(api, agent.port)
     body = _spec("lost-data", tmp_path, ["true"])
@@ -118,7 +120,7 @@ def test_the_node_refusing_a_job_fails_it_with_the_reason(api, task_manager, sta
     assert task["status"] == TaskStatus.FAILED and "does not exist on this node" in task["error"]
 
 
-def test_bad_requests_are_4xx_and_change_nothing(api, task_manager, start_agent, tmp_path):
+def test_bad_requests_are_4xx_and_change_nothing(api, start_agent, tmp_path):
     agent = start_agent()
     storage_id = _register(api, agent.port)
     url = f"/v1/storages/{storage_id}/jobs"

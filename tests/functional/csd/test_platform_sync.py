@@ -1,14 +1,18 @@
 """Two CSD agents registered through the REST API with the csd nvme driver, synced by the real task
-manager; the database must hold exactly what the nvme-cli fixtures say."""
+manager over RabbitMQ; PostgreSQL must hold exactly what the nvme-cli fixtures say."""
 
 import json
 import pathlib
 import shutil
 
+import pytest
+
 from delfin_like.common import exception
 from delfin_like.common.constants import TaskStatus
 from delfin_like_drivers.csd import nvme_source
 from tests.functional.csd.conftest import csd_body, wait_task
+
+pytestmark = pytest.mark.services
 
 FIXTURES = pathlib.Path(nvme_source.FIXTURES_DIR)
 HOST_B = "nqn.2014-08.org.nvmexpress:uuid:0f3c2b1a-9d8e-4f70-a6b5-c4d3e2f1a0b9"
@@ -116,7 +120,7 @@ def _register(api, port: int) -> dict:
     return api.post_json("/v1/storages", csd_body(port, protocol="grpc"), status=201).json
 
 
-def test_two_agents_registered_synced_and_compared(api, task_manager, start_agent, tmp_path):
+def test_two_agents_registered_synced_and_compared(api, start_agent, tmp_path):
     fixtures_b = _one_device_node(tmp_path)
     agent_a = start_agent(name="csd-node-a")
     agent_b = start_agent(name="csd-node-b", nvme_fixtures=str(fixtures_b))
