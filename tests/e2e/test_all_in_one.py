@@ -6,6 +6,7 @@ import stat
 
 import pytest
 
+from tests import services
 from tests.e2e.conftest import Client, Proc
 
 DEFAULT_PORT = 8190
@@ -22,7 +23,10 @@ def _port_free(port: int) -> bool:
 
 def test_all_in_one_without_config(tmp_path, procs):
     if not _port_free(DEFAULT_PORT):
-        pytest.skip(f"port {DEFAULT_PORT} (the default) is in use here")
+        message = f"port {DEFAULT_PORT} (the default) is in use here: stop what listens on it"
+        if services.IN_CI:
+            pytest.fail(message + " (CI=true: this test must run)")
+        pytest.skip(message)
     home = tmp_path / "home"
     home.mkdir()
     # a fresh user: nothing under HOME, data dir under XDG_DATA_HOME
@@ -37,9 +41,12 @@ def test_all_in_one_without_config(tmp_path, procs):
     assert (state / "delfin_like.sqlite").exists()
     assert stat.S_IMODE(os.stat(state / "fernet.keys").st_mode) == 0o600
 
-    body = {"vendor": "fake_storage", "model": "fake_driver",
-            "rest": {"host": "192.0.2.1", "port": 8443, "username": "admin", "password": "aio-pw-4242"},
-            "extra_attributes": {"pools": 2, "volumes": 12}}
+    body = {
+        "vendor": "fake_storage",
+        "model": "fake_driver",
+        "rest": {"host": "192.0.2.1", "port": 8443, "username": "admin", "password": "aio-pw-4242"},
+        "extra_attributes": {"pools": 2, "volumes": 12},
+    }
     r = api.post("/v1/storages", body)
     assert r.status_code == 201, r.text
     storage_id = r.json()["id"]
@@ -76,9 +83,12 @@ def test_all_in_one_restart_keeps_data(tmp_path, procs):
     first = Proc("delfin-like-all-in-one", ["--config-file", str(conf)], tmp_path / "aio1.log")
     procs.append(first)
     api.wait_ready(60)
-    body = {"vendor": "fake_storage", "model": "fake_driver",
-            "rest": {"host": "192.0.2.2", "port": 8443, "username": "admin", "password": "pw"},
-            "extra_attributes": {"pools": 1, "volumes": 3}}
+    body = {
+        "vendor": "fake_storage",
+        "model": "fake_driver",
+        "rest": {"host": "192.0.2.2", "port": 8443, "username": "admin", "password": "pw"},
+        "extra_attributes": {"pools": 1, "volumes": 3},
+    }
     r = api.post("/v1/storages", body)
     assert r.status_code == 201, r.text
     assert api.wait_task(r.json()["last_sync_task_id"], timeout=30)["status"] == "COMPLETED"

@@ -6,6 +6,7 @@ socket that never answers: the check must give up within its bound).
 
 import socket
 import time
+import urllib.parse
 
 import pytest
 import webtest
@@ -61,11 +62,14 @@ def test_all_ready(api):
     assert resp.json == {"status": "ok", "checks": {"database": "ok", "message_bus": "ok", "locks": "ok"}}
 
 
-@pytest.mark.parametrize("which, error_code", [
-    ("database", "DatabaseUnavailable"),
-    ("message_bus", "MessageBusUnavailable"),
-    ("locks", "CoordinationUnavailable"),
-])
+@pytest.mark.parametrize(
+    "which, error_code",
+    [
+        ("database", "DatabaseUnavailable"),
+        ("message_bus", "MessageBusUnavailable"),
+        ("locks", "CoordinationUnavailable"),
+    ],
+)
 @pytest.mark.parametrize("port_kind", ["closed", "silent"])
 def test_one_dependency_down(api, which, error_code, port_kind, silent_port):
     port = CLOSED if port_kind == "closed" else silent_port
@@ -99,7 +103,9 @@ def test_all_down_names_the_first_and_lists_every_failure(api, silent_port):
 
 
 def test_wrong_broker_password_is_not_ready(api, rabbit_url):
-    CONF.set_override("transport_url", "rabbit://guest:not-the-password@127.0.0.1:5672/")
+    wrong = urllib.parse.urlsplit(rabbit_url)
+    netloc = f"{wrong.username}:not-the-password@{wrong.hostname}:{wrong.port or 5672}"
+    CONF.set_override("transport_url", urllib.parse.urlunsplit(wrong._replace(netloc=netloc)))
     resp, _ = _readyz(api)
     assert resp.status_int == 503 and resp.json["error_code"] == "MessageBusUnavailable"
     assert "not-the-password" not in resp.text
