@@ -22,6 +22,7 @@ from delfin_like.common.constants import TaskStatus
 from delfin_like.db import api as db_api
 from delfin_like.sdk import exceptions as sdk_exc
 from delfin_like.sdk import models
+from delfin_like.task_manager import jobs
 
 LOG = logging.getLogger(__name__)
 
@@ -87,10 +88,6 @@ def _call(fn, *args, what: str):
         raise
     except Exception as e:  # noqa: BLE001 - the choke point for everything else a driver raises
         raise driver_manager.translate(e, what) from e
-
-
-def _driver_for(storage_id: str):
-    return driver_manager.load(driver_manager.access_info_from_stored(db_api.access_info_get(storage_id)))
 
 
 def _still_ours(task_id: str, owner: str) -> bool:
@@ -180,7 +177,7 @@ def run_submit(task: dict, owner: str) -> dict | None:
         result = {"job": job["id"] if job else None, "status": job["status"] if job else None}
         db_api.task_finish(task["id"], TaskStatus.COMPLETED, result=result, owner=owner)
         return result
-    driver = _driver_for(job["storage_id"])
+    driver = jobs.driver_for(job["storage_id"])
     try:
         remote = _find_or_submit(driver, job)
         try:
@@ -210,7 +207,7 @@ def run_cancel(task: dict, owner: str) -> dict:
         result = {"job": job["id"] if job else None, "status": job["status"] if job else None}
         db_api.task_finish(task["id"], TaskStatus.COMPLETED, result=result, owner=owner)
         return result
-    driver = _driver_for(job["storage_id"])
+    driver = jobs.driver_for(job["storage_id"])
     try:
         try:
             remote = _call(driver.cancel_job, job["job_id"], what="cancel_job")

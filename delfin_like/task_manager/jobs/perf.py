@@ -36,6 +36,7 @@ from delfin_like.conf import CONF
 from delfin_like.db import api as db_api
 from delfin_like.exporters import base as exporters_base
 from delfin_like.sdk import perf
+from delfin_like.task_manager import jobs
 
 LOG = logging.getLogger(__name__)
 
@@ -77,11 +78,6 @@ def now_us() -> int:
     return time.time_ns() // 1000
 
 
-def _cancel(task: dict, owner: str, reason: str) -> None:
-    LOG.info("Perf task %s of storage %s cancelled: %s", task["id"], task["storage_id"], reason)
-    db_api.task_finish(task["id"], TaskStatus.CANCELLED, error=reason, owner=owner)
-
-
 class CollectionFailed(exception.DelfinLikeException):
     """A window could not be collected (the user-facing reason is ``msg``)."""
 
@@ -110,8 +106,7 @@ def _collect(
     historic: bool,
 ) -> tuple[list, str]:
     """Ask the driver for the window; returns (valid samples, the driver's new counter state as JSON)."""
-    access_info = driver_manager.access_info_from_stored(db_api.access_info_get(storage_id))
-    driver = driver_manager.load(access_info)
+    driver = jobs.driver_for(storage_id)
     try:
         driver.counters.load(json.loads(counter_state) if counter_state else None)
         start, end = start_us / 1_000_000, end_us / 1_000_000
@@ -261,10 +256,10 @@ def run(task: dict, owner: str) -> dict | None:
     storage_id, resource_type = task["storage_id"], resource_type_of(task["type"])
     state = db_api.perf_window_state(storage_id, resource_type)
     if state is None or state["storage"]["deleting"]:
-        _cancel(task, owner, "the storage or its metrics-config is gone")
+        jobs.cancel(task, owner, "the storage or its metrics-config is gone")
         return None
     if not state["enabled"]:
-        _cancel(task, owner, "performance collection disabled")
+        jobs.cancel(task, owner, "performance collection disabled")
         return None
     started = time.monotonic()
     exporters = get_exporters()
@@ -312,7 +307,7 @@ def run(task: dict, owner: str) -> dict | None:
         task["id"], owner, storage_id, resource_type, last, end_us, new_state, rows, exporters.names, gap
     )
     if outcome == "disabled":
-        _cancel(task, owner, "performance collection disabled during the window")
+        jobs.cancel(task, owner, "performance collection disabled during the window")
         return None
     if outcome != "committed":
         LOG.warning(

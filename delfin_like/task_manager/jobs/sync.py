@@ -14,9 +14,9 @@ from oslo_log import log as logging
 
 from delfin_like import coordination, diff, driver_manager
 from delfin_like.common import constants, exception
-from delfin_like.common.constants import TaskStatus
 from delfin_like.conf import CONF
 from delfin_like.db import api as db_api
+from delfin_like.task_manager import jobs
 from delfin_like.task_manager.jobs.checkpoint import Checkpoint
 
 LOG = logging.getLogger(__name__)
@@ -31,11 +31,6 @@ LISTERS = {
 }
 
 
-def _cancel(task: dict, owner: str, reason: str) -> None:
-    LOG.info("Sync task %s of storage %s cancelled: %s", task["id"], task["storage_id"], reason)
-    db_api.task_finish(task["id"], TaskStatus.CANCELLED, error=reason, owner=owner)
-
-
 def _aborted(task: dict, owner: str, error: exception.SyncAborted) -> None:
     """Nothing was written: cancel if the storage went away, else the task is no longer ours."""
     try:
@@ -43,7 +38,7 @@ def _aborted(task: dict, owner: str, error: exception.SyncAborted) -> None:
     except exception.StorageNotFound:
         deleting = True
     if deleting:
-        _cancel(task, owner, "the storage was deleted during the sync")
+        jobs.cancel(task, owner, "the storage was deleted during the sync")
     else:
         # cancelled, handed back or re-dispatched meanwhile: whoever holds it now decides its fate
         LOG.info("Sync task %s stopped, nothing written: %s", task["id"], error.msg)
@@ -127,16 +122,15 @@ def _sync_locked(task: dict, owner: str, checkpoint: Checkpoint) -> dict | None:
     try:
         storage = db_api.storage_get(storage_id)
     except exception.StorageNotFound:
-        _cancel(task, owner, "the storage was deleted")
+        jobs.cancel(task, owner, "the storage was deleted")
         return None
     if storage.get("sync_status") == constants.SyncStatus.DELETING:
-        _cancel(task, owner, "the storage is being deleted")
+        jobs.cancel(task, owner, "the storage is being deleted")
         return None
     # the lock may have taken a while: a task cancelled meanwhile never reaches the driver
     checkpoint.check()
 
-    access_info = driver_manager.access_info_from_stored(db_api.access_info_get(storage_id))
-    driver = driver_manager.load(access_info)
+    driver = jobs.driver_for(storage_id)
     try:
         # get_storage is one bounded call; listings are streamed and bounded by the driver
         sdk_storage = driver_manager.call_with_deadline(
