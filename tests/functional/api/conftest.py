@@ -1,3 +1,11 @@
-"""The API unit-test fixtures (fake:// bus, recording client), reused against real databases."""
+"""``rpcapi``: the real task client recording what it cast, casting to the real RabbitMQ (a topic
+prefix per test; the API tests here run the tasks themselves, so nothing consumes the casts)."""
 
-from tests.unit.api.conftest import fake_bus, rpcapi, task_manager  # noqa: F401 - fixtures
+import pytest
+
+from tests.unit.api.conftest import RecordingTaskAPI
+
+
+@pytest.fixture
+def rpcapi(rabbit_bus):
+    return RecordingTaskAPI()

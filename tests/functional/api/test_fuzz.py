@@ -1,8 +1,8 @@
 """Schemathesis against the live API, from the document the API serves.
 
 The real stack in-process: cheroot on 127.0.0.1 (a free port), SQLite, the
-``fake://`` bus and a real task manager, with two fake storages registered
-and synced first so ids exist. Every operation gets positive and negative
+real RabbitMQ (a topic prefix of its own) and a real task manager consuming
+from it, with two fake storages registered and synced first so ids exist. Every operation gets positive and negative
 generated requests; then a stateful run follows the document's links (list ->
 show -> sync / access info / capabilities, register -> show -> delete, ...).
 Checks: no 5xx, documented status codes and content types, response bodies
@@ -34,10 +34,14 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
+from delfin_like import coordination
 from delfin_like.api import app, wsgi
 from delfin_like.api.controllers import openapi
 from delfin_like.common.constants import TaskStatus
+from delfin_like.task_manager import manager
 from tests.unit.api.conftest import register_body
+
+pytestmark = pytest.mark.services
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 # per operation and generation mode; 26 operations x 2 modes (minus empty negative ones)
@@ -91,7 +95,17 @@ def loopback_only():
 
 
 @pytest.fixture
-def live_api(sqlite_db, fake_bus, task_manager):
+def task_manager(sqlite_db, rabbit_bus):
+    """A task manager in this process, consuming the test's topics on RabbitMQ."""
+    svc = manager.TaskManagerService()
+    svc.start()
+    yield svc
+    svc.stop()
+    coordination.stop()
+
+
+@pytest.fixture
+def live_api(task_manager):
     """The API served by cheroot on 127.0.0.1 with two synced fake storages; yields its base URL."""
     service = wsgi.APIService(app_factory=lambda: app.setup_app(), host="127.0.0.1", port=0, threads=4)
     service.start()
@@ -203,8 +217,12 @@ def test_fuzz_every_operation(api_schema):
     run = _Run()
     with loopback_only() as guard, requests.Session() as session:
         operations = [result.ok() for result in api_schema.get_all_operations()]
-        documented = {f"{method.upper()} {path}" for path, item in openapi.document()["paths"].items()
-                      for method in item if method != "parameters"}
+        documented = {
+            f"{method.upper()} {path}"
+            for path, item in openapi.document()["paths"].items()
+            for method in item
+            if method != "parameters"
+        }
         # schemathesis leaves out the operation the schema was loaded from (unit-tested instead)
         assert {op.label for op in operations} == documented - {"GET /v1/openapi.json"}
         for operation in operations:
@@ -252,8 +270,10 @@ def test_fuzz_stateful_links(api_schema):
             except hypothesis.errors.Flaky:
                 run.flaky_suites += 1
     elapsed = time.monotonic() - started
-    print(f"\nstateful: {run.requests} requests, {run.scenarios} scenarios "
-          f"({run.flaky_suites} suites cut short) in {elapsed:.1f} s")
+    print(
+        f"\nstateful: {run.requests} requests, {run.scenarios} scenarios "
+        f"({run.flaky_suites} suites cut short) in {elapsed:.1f} s"
+    )
     print("\n".join(f"  {count:5d} {what}" for what, count in sorted(run.statuses.items())))
     assert not guard.refused, guard.refused
     assert not run.failures, run.report()
