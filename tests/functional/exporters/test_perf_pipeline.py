@@ -27,10 +27,9 @@ METRIC_SAMPLE = {**SAMPLE_NAME, "utilization": "delfin_like_utilization_ratio"}
 
 
 @pytest.fixture
-def env(postgresql_db, rabbit_url, tmp_path):
-    rpc_transport.register_opts()
-    CONF.set_override("transport_url", "fake://")  # tasks are run directly; only notifications cross RabbitMQ
-    CONF.set_override("transport_url", rabbit_url, group="oslo_messaging_notifications")
+def env(postgresql_db, rabbit_bus, tmp_path):
+    # the tests run the perf tasks directly; the manager's lanes and the notifications are on RabbitMQ
+    CONF.set_override("transport_url", rabbit_bus, group="oslo_messaging_notifications")
     topic = f"delfin_test_notifications.{uuid.uuid4().hex[:10]}"
     CONF.set_override("topics", [topic], group="oslo_messaging_notifications")
     CONF.set_override("enabled", ["prometheus", "notification"], group="exporters")

@@ -17,11 +17,9 @@ pytestmark = pytest.mark.services
 
 
 @pytest.fixture(params=["postgresql_db", "mysql_db"])
-def manager(request, redis_url):
+def manager(request, redis_url, rabbit_bus):
     request.getfixturevalue(request.param)
     CONF.set_override("backend_url", redis_url, group="coordination")
-    rpc_transport.register_opts()
-    CONF.set_override("transport_url", "fake://")
     mgr = tm_manager.TaskManager(fakes.RecordingTaskAPI())
     mgr.start()
     yield mgr
