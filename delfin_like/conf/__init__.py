@@ -8,6 +8,7 @@ import time.
 from oslo_config import cfg
 
 from delfin_like.conf import (
+    all_in_one,
     api,
     coordination,
     database,
@@ -23,6 +24,7 @@ from delfin_like.conf import (
 CONF = cfg.CONF
 
 default.register_opts(CONF)
+all_in_one.register_opts(CONF)
 api.register_opts(CONF)
 coordination.register_opts(CONF)
 database.register_opts(CONF)

@@ -1,6 +1,7 @@
 """Option listing for oslo-config-generator (entry point oslo.config.opts)."""
 
 from delfin_like.conf import (
+    all_in_one,
     api,
     coordination,
     database,
@@ -17,6 +18,7 @@ from delfin_like.conf import (
 def list_opts():
     return [
         ("DEFAULT", default.opts),
+        (all_in_one.group, all_in_one.opts),
         (api.group, api.opts),
         (coordination.group, coordination.opts),
         (database.group, database.opts),

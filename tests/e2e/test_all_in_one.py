@@ -40,6 +40,7 @@ def test_all_in_one_without_config(tmp_path, procs):
     state = home / "data" / "delfin-like"
     assert (state / "delfin_like.sqlite").exists()
     assert stat.S_IMODE(os.stat(state / "fernet.keys").st_mode) == 0o600
+    demo = _demo_storage(api)
 
     body = {
         "vendor": "fake_storage",
@@ -54,6 +55,7 @@ def test_all_in_one_without_config(tmp_path, procs):
     assert task["status"] == "COMPLETED", task
     volumes = api.get("/v1/volumes", storage_id=storage_id).json()["volumes"]
     assert sorted(v["native_volume_id"] for v in volumes) == sorted(f"vol-{i}" for i in range(12))
+    assert [s["id"] for s in api.get("/v1/storages", sort="created_at:asc").json()["storages"]] == [demo, storage_id]
     assert len(api.get("/v1/storage-pools", storage_id=storage_id).json()["storage_pools"]) == 2
 
     r = api.post(f"/v1/storages/{storage_id}/sync")
@@ -73,6 +75,18 @@ def test_all_in_one_without_config(tmp_path, procs):
     assert "delfin-like-all-in-one stopped" in log
 
 
+def _demo_storage(api) -> str:
+    """The demo storage a first start registers: synced (100 volumes), collecting metrics. Returns its id."""
+    [demo] = api.get("/v1/storages").json()["storages"]
+    assert (demo["vendor"], demo["model"]) == ("fake_storage", "fake_driver")
+    assert api.wait_task(demo["last_sync_task_id"], timeout=30)["status"] == "COMPLETED"
+    assert len(api.get("/v1/volumes", storage_id=demo["id"], limit=1000).json()["volumes"]) == 100
+    metrics = api.get(f"/v1/storages/{demo['id']}/metrics-config").json()
+    assert metrics["volume_polling"]["perf_collection"] and metrics["volume_polling"]["interval"] == 60
+    assert api.get(f"/v1/storages/{demo['id']}/sync-policy").json()["sync_policy"]["interval"] == 600
+    return demo["id"]
+
+
 def test_all_in_one_restart_keeps_data(tmp_path, procs):
     from tests.e2e.conftest import free_port
 
@@ -83,6 +97,10 @@ def test_all_in_one_restart_keeps_data(tmp_path, procs):
     first = Proc("delfin-like-all-in-one", ["--config-file", str(conf)], tmp_path / "aio1.log")
     procs.append(first)
     api.wait_ready(60)
+    # the demo storage of a first start, deleted: it must not come back after the restart
+    r = api.delete(f"/v1/storages/{_demo_storage(api)}")
+    assert r.status_code == 202, r.text
+    assert api.wait_task(r.json()["task"]["id"], timeout=30)["status"] == "COMPLETED"
     body = {
         "vendor": "fake_storage",
         "model": "fake_driver",
@@ -100,4 +118,5 @@ def test_all_in_one_restart_keeps_data(tmp_path, procs):
     storages = api.get("/v1/storages").json()["storages"]
     assert [s["sync_status"] for s in storages] == ["SYNCED"]
     assert len(api.get("/v1/volumes").json()["volumes"]) == 3
+    assert "demo storage" not in second.log
     assert second.terminate() == 0

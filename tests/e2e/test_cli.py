@@ -31,8 +31,14 @@ class Cli:
     def popen(self, *args, env=None):
         argv = [*_cli_command(), *args]
         self.argvs.append(argv)
-        return subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True, env={**self.env, **(env or {})})
+        return subprocess.Popen(
+            argv,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**self.env, **(env or {})},
+        )
 
     def run(self, *args, stdin=None, env=None) -> subprocess.CompletedProcess:
         p = self.popen(*args, env=env)
@@ -48,8 +54,11 @@ class Cli:
 def _start(tmp_path, extra_conf: str = "") -> tuple[Proc, str]:
     port = free_port()
     conf = tmp_path / "aio.conf"
-    conf.write_text(f"[DEFAULT]\nstate_path = {tmp_path / 'state'}\n[api]\nhost = 127.0.0.1\nport = {port}\n"
-                    + extra_conf)
+    # no demo storage: the listings below are exact
+    conf.write_text(
+        f"[DEFAULT]\nstate_path = {tmp_path / 'state'}\n[api]\nhost = 127.0.0.1\nport = {port}\n"
+        "[all_in_one]\ndemo_storage = false\n" + extra_conf
+    )
     aio = Proc("delfin-like-all-in-one", ["--config-file", str(conf)], tmp_path / "aio.log")
     url = f"http://127.0.0.1:{port}"
     Client(url).wait_ready(60)
@@ -64,9 +73,27 @@ def server(tmp_path_factory):
     aio.kill()
 
 
-REGISTER = ["storage", "register", "--vendor", "fake_storage", "--model", "fake_driver", "--rest-host",
-            "192.0.2.77", "--rest-port", "8443", "--rest-user", "admin", "--extra", "pools=2", "--extra",
-            "volumes=5", "--password-stdin", "--wait", "--no-progress"]
+REGISTER = [
+    "storage",
+    "register",
+    "--vendor",
+    "fake_storage",
+    "--model",
+    "fake_driver",
+    "--rest-host",
+    "192.0.2.77",
+    "--rest-port",
+    "8443",
+    "--rest-user",
+    "admin",
+    "--extra",
+    "pools=2",
+    "--extra",
+    "volumes=5",
+    "--password-stdin",
+    "--wait",
+    "--no-progress",
+]
 
 
 @pytest.fixture(scope="module")
@@ -168,9 +195,21 @@ def test_task_cancel_of_a_finished_task_is_refused(server, storage):
 
 def test_failed_sync_exits_non_zero_with_the_error(server):
     _, _, cli = server
-    r = cli.run(*REGISTER[:6], "--rest-host", "192.0.2.78", "--rest-port", "8443", "--rest-user",
-                "admin", "--extra", "sync_error=BackendError", "--password-stdin", "--wait", "--no-progress",
-                stdin="pw\n")
+    r = cli.run(
+        *REGISTER[:6],
+        "--rest-host",
+        "192.0.2.78",
+        "--rest-port",
+        "8443",
+        "--rest-user",
+        "admin",
+        "--extra",
+        "sync_error=BackendError",
+        "--password-stdin",
+        "--wait",
+        "--no-progress",
+        stdin="pw\n",
+    )
     assert r.returncode == 1, r.stdout + r.stderr
     assert r.stderr.startswith("Error: task ") and "FAILED" in r.stderr and r.stderr.count("\n") == 1
     failed = [s for s in cli.json("storage", "list") if s["sync_status"] == "FAILED"]
@@ -198,8 +237,9 @@ def test_http_basic_server(tmp_path):
         assert "--user/--password" in r.stderr and "DELFIN_LIKE_USER/DELFIN_LIKE_PASSWORD" in r.stderr
         r = cli.run("--user", "operator", "--password", "api-pw-5150", "storage", "list", "-f", "json")
         assert r.returncode == 0 and json.loads(r.stdout) == [], r.stderr
-        r = cli.run("storage", "list", "-f", "json",
-                    env={"DELFIN_LIKE_USER": "operator", "DELFIN_LIKE_PASSWORD": "api-pw-5150"})
+        r = cli.run(
+            "storage", "list", "-f", "json", env={"DELFIN_LIKE_USER": "operator", "DELFIN_LIKE_PASSWORD": "api-pw-5150"}
+        )
         assert r.returncode == 0, r.stderr
         config = tmp_path / "home" / ".config" / "delfin-like" / "config"
         config.parent.mkdir(parents=True)
@@ -239,11 +279,17 @@ def test_sync_policy_show_set_and_clear(server, storage):
 def test_metrics_config_show_and_set(server, storage):
     _, _, cli = server
     sid = storage[0]["id"]
-    rows = cli.json("metrics-config", "set", sid, "volume", "--enable", "--interval", "300", "--metrics",
-                    "iops,read_throughput")
+    rows = cli.json(
+        "metrics-config", "set", sid, "volume", "--enable", "--interval", "300", "--metrics", "iops,read_throughput"
+    )
     volume = next(r for r in rows if r["resource"] == "volume")
-    assert volume == {"resource": "volume", "perf_collection": True, "interval": 300, "is_historic": False,
-                      "metrics": ["iops", "read_throughput"]}
+    assert volume == {
+        "resource": "volume",
+        "perf_collection": True,
+        "interval": 300,
+        "is_historic": False,
+        "metrics": ["iops", "read_throughput"],
+    }
     shown = cli.run("metrics-config", "show", sid)
     assert shown.returncode == 0 and "iops,read_throughput" in shown.stdout and "| perf_collection |" in shown.stdout
     # disabling keeps the interval it had; an interval below the driver's finest is the API's 400, one line
@@ -258,13 +304,41 @@ def test_metrics_config_show_and_set(server, storage):
 def test_job_submit_show_list_and_cancel_on_a_csd_agent(server, tmp_path):
     aio, _, cli = server
     port = free_port()
-    agent = Proc("delfin-like-csd-agent", ["--port", str(port), "--nvme-fixtures", "builtin", "--state-dir",
-                                           str(tmp_path / "agent"), "--kill-grace", "2"], tmp_path / "agent.log")
+    agent = Proc(
+        "delfin-like-csd-agent",
+        [
+            "--port",
+            str(port),
+            "--nvme-fixtures",
+            "builtin",
+            "--state-dir",
+            str(tmp_path / "agent"),
+            "--kill-grace",
+            "2",
+        ],
+        tmp_path / "agent.log",
+    )
     try:
         agent.wait_for_log(f"on 127.0.0.1:{port}")
-        p = cli.popen("storage", "register", "--vendor", "csd", "--model", "nvme", "--rest-host", "127.0.0.1",
-                      "--rest-port", str(port), "--rest-user", "ops", "--password-stdin", "--wait", "--no-progress",
-                      "-f", "json")
+        p = cli.popen(
+            "storage",
+            "register",
+            "--vendor",
+            "csd",
+            "--model",
+            "nvme",
+            "--rest-host",
+            "127.0.0.1",
+            "--rest-port",
+            str(port),
+            "--rest-user",
+            "ops",
+            "--password-stdin",
+            "--wait",
+            "--no-progress",
+            "-f",
+            "json",
+        )
         out, err = p.communicate("agent-pw\n", timeout=120)
         assert p.returncode == 0, err
         sid = json.loads(out)["id"]
@@ -278,8 +352,18 @@ def test_job_submit_show_list_and_cancel_on_a_csd_agent(server, tmp_path):
         data = tmp_path / "data"
         data.mkdir()
         (data / "rows.csv").write_text("a,1\n")
-        job = submit("--job-id", "copy-1", "--data-path", str(data), "--output-path", str(tmp_path / "out"), "--",
-                     "sh", "-c", 'cp "$CSD_DATA_PATH/rows.csv" copied.csv')
+        job = submit(
+            "--job-id",
+            "copy-1",
+            "--data-path",
+            str(data),
+            "--output-path",
+            str(tmp_path / "out"),
+            "--",
+            "sh",
+            "-c",
+            'cp "$CSD_DATA_PATH/rows.csv" copied.csv',
+        )
         assert job["job_id"] == "copy-1" and job["status"] in ("PENDING", "RUNNING", "COMPLETED")
         deadline = time.monotonic() + 60
         while (shown := cli.json("job", "show", job["id"]))["status"] not in ("COMPLETED", "FAILED"):
@@ -287,16 +371,36 @@ def test_job_submit_show_list_and_cancel_on_a_csd_agent(server, tmp_path):
             time.sleep(0.5)
         assert shown["status"] == "COMPLETED" and (tmp_path / "out" / "copied.csv").read_text() == "a,1\n"
         assert [j["job_id"] for j in cli.json("job", "list", "--storage", sid)] == ["copy-1"]
-        long_job = submit("--job-id", "sleepy", "--data-path", str(data), "--output-path", str(tmp_path / "out2"),
-                          "--", "sleep", "300")
+        long_job = submit(
+            "--job-id",
+            "sleepy",
+            "--data-path",
+            str(data),
+            "--output-path",
+            str(tmp_path / "out2"),
+            "--",
+            "sleep",
+            "300",
+        )
         cancelled = cli.json("job", "cancel", long_job["id"])
         assert cancelled["id"] == long_job["id"]
         deadline = time.monotonic() + 60
         while (shown := cli.json("job", "show", long_job["id"]))["status"] != "CANCELLED":
             assert time.monotonic() < deadline, shown
             time.sleep(0.5)
-        r = cli.run("job", "submit", sid, "--job-id", "copy-1", "--data-path", "relative/path", "--output-path",
-                    "/tmp/x", "--", "true")
+        r = cli.run(
+            "job",
+            "submit",
+            sid,
+            "--job-id",
+            "copy-1",
+            "--data-path",
+            "relative/path",
+            "--output-path",
+            "/tmp/x",
+            "--",
+            "true",
+        )
         assert r.returncode == 1 and r.stderr.startswith("Error: ") and r.stderr.count("\n") == 1
         r = cli.run("job", "show", "no-such-job")
         assert r.returncode == 1 and "JobNotFound" in r.stderr

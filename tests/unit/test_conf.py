@@ -15,8 +15,18 @@ from delfin_like.conf import CONF, default, opts
 
 SAMPLE = pathlib.Path(__file__).resolve().parents[2] / "etc" / "delfin_like" / "delfin_like.conf.sample"
 OPTION_LINE = re.compile(r"^#(\w+) =")
-GROUPS = ("api", "coordination", "database", "exporters", "rpc", "scheduler", "security", "storage_driver",
-          "task_manager")
+GROUPS = (
+    "all_in_one",
+    "api",
+    "coordination",
+    "database",
+    "exporters",
+    "rpc",
+    "scheduler",
+    "security",
+    "storage_driver",
+    "task_manager",
+)
 
 
 def _listed() -> dict[str, list[cfg.Opt]]:

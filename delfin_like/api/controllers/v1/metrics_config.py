@@ -70,6 +70,21 @@ def check_against_capabilities(body: dict, capabilities: dict | None) -> dict:
     return changes
 
 
+def configure(storage_id: str, body) -> dict:
+    """Apply a metrics-config body (as ``PUT /v1/storages/{id}/metrics-config`` takes it).
+
+    :returns: the storage's whole config, as ``db.api.perf_config_get`` gives it.
+    :raises InvalidInput: a bad body, or one beyond the capabilities (nothing changes).
+    """
+    validation.validate(schema.update, body)
+    capabilities = db_api.storage_capabilities_get(storage_id)["capabilities"]
+    changes = check_against_capabilities(body, capabilities)
+    config = db_api.perf_config_set(storage_id, changes)
+    summary = (f"{rt} every {c['interval']} s" if c["perf_collection"] else f"{rt} off" for rt, c in changes.items())
+    LOG.info("Metrics-config of storage %s changed: %s", storage_id, ", ".join(summary))
+    return config
+
+
 class StorageMetricsConfigController(rest.RestController):
     """``/v1/storages/{id}/metrics-config``."""
 
@@ -85,16 +100,5 @@ class StorageMetricsConfigController(rest.RestController):
         400 bad body or beyond the capabilities; 404 unknown storage; 409 being deleted. Nothing
         changes on any error.
         """
-        body = validation.json_body(pecan.request)
-        validation.validate(schema.update, body)
-        capabilities = db_api.storage_capabilities_get(storage_id)["capabilities"]
-        changes = check_against_capabilities(body, capabilities)
-        config = db_api.perf_config_set(storage_id, changes)
-        LOG.info(
-            "Metrics-config of storage %s changed: %s",
-            storage_id,
-            ", ".join(
-                f"{rt} every {c['interval']} s" if c["perf_collection"] else f"{rt} off" for rt, c in changes.items()
-            ),
-        )
+        config = configure(storage_id, validation.json_body(pecan.request))
         return view(config)

@@ -74,6 +74,43 @@ def dispatch_sync(storage_id: str, lane: str) -> dict:
     return task
 
 
+def register(body, cast) -> dict:
+    """Register a storage from a registration body (as ``POST /v1/storages`` takes it): validate,
+    probe the back end, store it with its sync policy and first sync task, ``cast(task)``.
+
+    Nothing is left behind when a step fails: the probe comes before any write, the
+    registration is one transaction, and a failed cast undoes it (the error is raised).
+    :returns: the storage row.
+    """
+    validation.validate(schema.register, body)
+    policy = sync_policy.policy_for_registration(body.get("sync_policy"))
+    access_info = driver_manager.access_info_from_request(body)
+    probed, capabilities = driver_manager.probe_with_capabilities(access_info)
+    storage, task = db_api.storage_register(
+        probed,
+        access_info_to_store(body),
+        endpoints_of(body),
+        priority=Lane.NORMAL,
+        capabilities=capabilities,
+        sync_policy=policy,
+    )
+    try:
+        cast(task)
+    except Exception:
+        _undo_registration(storage["id"], task)
+        raise
+    LOG.info("Registered storage %s (%s %s), sync task %s", storage["id"], probed.vendor, probed.model, task["id"])
+    return storage
+
+
+def _undo_registration(storage_id: str, task: dict) -> None:
+    try:
+        db_api.storage_unregister(storage_id)
+    except Exception:  # noqa: BLE001 - the client still gets the original error
+        LOG.exception("Could not undo the registration of storage %s", storage_id)
+        _fail_undispatched(task)
+
+
 class StoragesController(rest.RestController):
     """Storages. ``POST /v1/storages/sync`` and ``POST /v1/storages/{id}/sync`` are custom actions."""
 
@@ -93,43 +130,13 @@ class StoragesController(rest.RestController):
 
     @pecan.expose("json")
     def post(self, **_form):
-        """``POST /v1/storages``: probe, register with its sync policy, cast the first sync -> 201.
-
-        Nothing is left behind when a step fails: the probe comes before any
-        write, the registration is one transaction, and a failed cast undoes it.
-        """
-        body = validation.json_body(pecan.request)
-        validation.validate(schema.register, body)
-        policy = sync_policy.policy_for_registration(body.get("sync_policy"))
-        access_info = driver_manager.access_info_from_request(body)
-        probed, capabilities = driver_manager.probe_with_capabilities(access_info)
-        storage, task = db_api.storage_register(
-            probed,
-            access_info_to_store(body),
-            endpoints_of(body),
-            priority=Lane.NORMAL,
-            capabilities=capabilities,
-            sync_policy=policy,
-        )
-        try:
-            _cast(task)
-        except Exception:
-            self._undo_registration(storage["id"], task)
-            raise
-        LOG.info("Registered storage %s (%s %s), sync task %s", storage["id"], probed.vendor, probed.model, task["id"])
+        """``POST /v1/storages``: probe, register with its sync policy, cast the first sync -> 201."""
+        storage = register(validation.json_body(pecan.request), _cast)
         pecan.response.status = 201
         pecan.response.location = f"{pecan.request.host_url}/v1/storages/{storage['id']}"
         out = views.storage(storage)
         out["sync_status"] = SyncStatus.SYNCING
         return out
-
-    @staticmethod
-    def _undo_registration(storage_id: str, task: dict) -> None:
-        try:
-            db_api.storage_unregister(storage_id)
-        except Exception:  # noqa: BLE001 - the client still gets the original error
-            LOG.exception("Could not undo the registration of storage %s", storage_id)
-            _fail_undispatched(task)
 
     @pecan.expose("json")
     def delete(self, storage_id):
