@@ -96,7 +96,7 @@ def _write_marker(path: str, content: str) -> None:
 
 
 class _DemoStorage:
-    """The last child: registers the demo storage once the task manager consumes and the API serves."""
+    """Registers the demo storage once the task manager consumes its lanes, before the API opens."""
 
     def __init__(self, rpcapi: rpc_client.TaskAPI):
         self.rpcapi = rpcapi
@@ -134,8 +134,9 @@ def main(argv: list[str] | None = None) -> int:
         manager.TaskManagerService(rpcapi),
         # the only process: no election (tooz file:// has none), it always acts
         scheduler_service.SchedulerService(rpcapi, elect=False),
-        wsgi.APIService(app_factory=lambda: app.setup_app(rpcapi)),
+        # before the API opens: a new user who finds the API up finds the demo too
         _DemoStorage(rpcapi),
+        wsgi.APIService(app_factory=lambda: app.setup_app(rpcapi)),
     ]
     return common.launch(common.ProcessService("delfin-like-all-in-one", children, prepare=_prepare))
 

@@ -56,8 +56,8 @@ def _start(tmp_path, extra_conf: str = "") -> tuple[Proc, str]:
     conf = tmp_path / "aio.conf"
     # no demo storage: the listings below are exact
     conf.write_text(
-        f"[DEFAULT]\nstate_path = {tmp_path / 'state'}\n[api]\nhost = 127.0.0.1\nport = {port}\n"
-        "[all_in_one]\ndemo_storage = false\n" + extra_conf
+        f"[DEFAULT]\nstate_path = {tmp_path / 'state'}\n[all_in_one]\ndemo_storage = false\n"
+        f"[api]\nhost = 127.0.0.1\nport = {port}\n" + extra_conf  # extra_conf: more [api] options
     )
     aio = Proc("delfin-like-all-in-one", ["--config-file", str(conf)], tmp_path / "aio.log")
     url = f"http://127.0.0.1:{port}"
