@@ -166,9 +166,11 @@ class TaskManager:
         except exception.DelfinLikeException:
             return TaskStatus.CANCELLED
 
-    def _release(self, task_id: str, error: str, backoff: float | None = None) -> str:
+    def _release(self, task_id: str, error: str, backoff: float | None = None, spent: bool = True) -> str:
         try:
-            status = db_api.task_release(task_id, self.owner, error, CONF.task_manager.max_attempts, backoff=backoff)
+            status = db_api.task_release(
+                task_id, self.owner, error, CONF.task_manager.max_attempts, backoff=backoff, spent=spent
+            )
         except exception.DelfinLikeException as e:
             # the lease lapses and the scheduler re-dispatches it
             LOG.warning("Could not hand back task %s: %s", task_id, e)
@@ -206,8 +208,9 @@ class TaskManager:
                 self._cond.wait(min(1.0, max(0.0, deadline - time.monotonic())))
             left = dict(self._running)
         for task_id, task in left.items():
-            # nothing went wrong with the task: no back-off if the cast below does not get through
-            status = self._release(task_id, "task manager stopped before the task finished", backoff=0.0)
+            # nothing went wrong with the task: its attempt is given back, and no back-off holds it
+            # if the cast below does not get through
+            status = self._release(task_id, "task manager stopped before the task finished", backoff=0.0, spent=False)
             if status == TaskStatus.PENDING:
                 try:
                     self.rpcapi.run_task(oslo_context.RequestContext(), task)

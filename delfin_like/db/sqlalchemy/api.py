@@ -513,13 +513,16 @@ def task_cancel(task_id: str) -> dict:
 
 @translate_errors
 def task_release(task_id: str, owner: str, error: str, max_attempts: int,
-                 backoff: float | None = None) -> str | None:
+                 backoff: float | None = None, spent: bool = True) -> str | None:
     """Hand a RUNNING task back: PENDING for another attempt, or FAILED (with ``error``) once
     ``max_attempts`` are spent.
 
     :param backoff: seconds before the scheduler casts it again (``not_before``); default
         ``[task_manager] retry_backoff`` doubled per attempt made, at most ``retry_backoff_max``.
         A direct cast (a stopping task manager hands a task on) is not held back.
+    :param spent: False when the attempt was cut short through no fault of the task (its task
+        manager is stopping): the attempt is given back and the task is PENDING whatever its count,
+        so rolling restarts never fail a task.
     :returns: the new status, or None if ``owner`` no longer held the task.
     """
     now = utcnow()
@@ -531,7 +534,7 @@ def task_release(task_id: str, owner: str, error: str, max_attempts: int,
         ).first()
         if row is None:
             return None
-        if row.attempts >= max_attempts:
+        if spent and row.attempts >= max_attempts:
             values = finish_values(TaskStatus.FAILED, None, error, now)
         else:
             if backoff is None:
@@ -540,5 +543,7 @@ def task_release(task_id: str, owner: str, error: str, max_attempts: int,
             values = {"status": TaskStatus.PENDING, "error": error, "lease_owner": None,
                       "lease_expires_at": None, "updated_at": now,
                       "not_before": now + datetime.timedelta(seconds=backoff)}
+            if not spent:
+                values["attempts"] = max(0, row.attempts - 1)
         conn.execute(tasks.update().where(tasks.c.id == task_id).values(**values))
     return values["status"]

@@ -180,10 +180,28 @@ def test_stop_hands_back_a_task_that_does_not_finish(task_env):
     mgr.stop(timeout=0.2)
     handed_back = db_api.task_get(task["id"])
     assert handed_back["status"] == TaskStatus.PENDING and handed_back["lease_owner"] is None
+    assert handed_back["attempts"] == 0  # the attempt was cut short, not spent
     assert [t["id"] for t in task_env.cast_tasks] == [task["id"]]
     worker.join(10)
     # the late sync of the old owner is refused: nothing written, the task stays handed back
     assert db_api.task_get(task["id"])["status"] == TaskStatus.PENDING
+    assert _rows("volumes", storage["id"]) == []
+
+
+def test_stop_never_fails_a_task_on_its_last_attempt(task_env):
+    # rolling restarts: a task handed back by stopping task managers again and again stays PENDING
+    CONF.set_override("max_attempts", 1, group="task_manager")
+    storage, task = fakes.register_fake_storage(volumes=5, delay=2.0)
+    for _ in range(2):
+        mgr = tm_manager.TaskManager(task_env)
+        mgr.start()
+        worker = threading.Thread(target=mgr.run_task, args=(None, task["id"]))
+        worker.start()
+        assert fakes.wait_for(lambda m=mgr: m.running, 5)
+        mgr.stop(timeout=0.1)
+        worker.join(10)
+        handed_back = db_api.task_get(task["id"])
+        assert (handed_back["status"], handed_back["attempts"]) == (TaskStatus.PENDING, 0), handed_back
     assert _rows("volumes", storage["id"]) == []
 
 
