@@ -265,12 +265,23 @@ def join_group(coordinator: Coordinator, group: str, capabilities: dict) -> None
 
     :raises CoordinationUnavailable: the backend failed.
     """
+    # not tooz's join_group_create: it sleeps a second before joining a group it just created
+    group_id = group.encode()
     try:
-        coordinator.driver.join_group_create(group.encode(), capabilities)
-    except tooz.coordination.MemberAlreadyExist:
-        pass
+        for _ in range(5):  # a group is created once and never deleted: the second try joins
+            try:
+                coordinator.driver.join_group(group_id, capabilities).get()
+                return
+            except tooz.coordination.MemberAlreadyExist:
+                return
+            except tooz.coordination.GroupNotCreated:
+                try:
+                    coordinator.driver.create_group(group_id).get()
+                except tooz.coordination.GroupAlreadyExist:
+                    pass  # another member created it meanwhile
     except tooz.ToozError as e:
         raise exception.CoordinationUnavailable() from e
+    raise exception.CoordinationUnavailable()
 
 
 def leave_group(coordinator: Coordinator, group: str) -> None:
