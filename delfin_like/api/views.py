@@ -137,6 +137,7 @@ TASK_FIELDS = (
     "result",
     "error",
     "not_before",
+    "progress",
 )
 SYNC_POLICY_FIELDS = (
     "storage_id",

@@ -41,6 +41,7 @@ task_get = _impl.task_get
 task_state = _impl.task_state  # (task_id) -> {status, lease_owner}; cancellation checks
 task_list = _impl.task_list
 task_claim = _impl.task_claim
+task_progress_set = _impl.task_progress_set  # (task_id, owner, progress) -> still ours
 task_renew_leases = _impl.task_renew_leases
 task_finish = _impl.task_finish
 task_cancel = _impl.task_cancel

@@ -1,10 +1,16 @@
 """The real ``delfin-like`` CLI as a subprocess against a real all-in-one server."""
 
+import fcntl
 import json
 import os
+import pty
+import re
+import select
 import shutil
+import struct
 import subprocess
 import sys
+import termios
 import time
 
 import bcrypt
@@ -39,6 +45,39 @@ class Cli:
             text=True,
             env={**self.env, **(env or {})},
         )
+
+    def run_on_a_tty(self, *args, stdin: str = "", timeout: float = 60) -> tuple[int, str, str]:
+        """Run with stderr on a pseudo-terminal (where progress is shown); (exit code, stdout, the
+        terminal's output without its escape sequences)."""
+        argv = [*_cli_command(), *args]
+        self.argvs.append(argv)
+        master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 160, 0, 0))  # 40 rows, 160 columns
+        p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=slave, env=self.env)
+        os.close(slave)
+        p.stdin.write(stdin.encode())
+        p.stdin.close()
+        terminal = bytearray()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.2)
+            if ready:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:  # EIO: the child closed the terminal
+                    break
+                if not chunk:
+                    break
+                terminal += chunk
+            elif p.poll() is not None:
+                break
+        os.close(master)
+        out = p.stdout.read().decode()
+        p.stdout.close()
+        code = p.wait(10)
+        text = re.sub(r"\x1b\[[0-9;]*m", "", terminal.decode(errors="replace"))  # colours go
+        text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]|\r", "\n", text)  # cursor moves end a line
+        return code, out, text
 
     def run(self, *args, stdin=None, env=None) -> subprocess.CompletedProcess:
         p = self.popen(*args, env=env)
@@ -165,6 +204,31 @@ def test_sync_wait_and_tasks(server, storage):
     assert task["id"] in [t["id"] for t in cli.json("task", "list", "--storage", sid, "--type", "sync")]
     r = cli.run("task", "show", task["id"])
     assert r.returncode == 0 and "volumes +0 ~0 -0 =5" in r.stdout
+
+
+def test_sync_wait_on_a_terminal_shows_the_progress(server):
+    _, url, cli = server
+    body = {
+        "vendor": "fake_storage",
+        "model": "fake_driver",
+        "rest": {"host": "192.0.2.91", "port": 8443, "username": "admin", "password": SECRET},
+        # 400 volumes listed at 0.5 s a page: the sync runs about 1.5 s in its volume listing
+        "extra_attributes": {"pools": 2, "volumes": 400, "page_delay": 0.5},
+    }
+    api = Client(url)
+    r = api.post("/v1/storages", body)
+    assert r.status_code == 201, r.text
+    assert api.wait_task(r.json()["last_sync_task_id"])["status"] == "COMPLETED"
+
+    code, out, terminal = cli.run_on_a_tty("storage", "sync", r.json()["id"], "--wait", "-f", "json")
+    assert code == 0, terminal
+    task = json.loads(out)
+    assert task["status"] == "COMPLETED" and task["result"]["volumes"]["unchanged"] == 400
+    # the display, on stderr: the resource types listed out of five, the listing under way
+    assert re.search(r"sync [0-9a-f]{8} RUNNING \(attempt 1\)", terminal), terminal
+    assert re.search(r"1/5 resource types\s+volumes: [\d,]+ listed; rows to change \+0 ~0 -0", terminal), terminal
+    assert f"sync task {task['id']} COMPLETED in" in terminal and "volumes +0 ~0 -0 =400" in terminal
+    assert SECRET not in terminal + out
 
 
 def test_access_info_set_keeps_the_password(server, storage):

@@ -447,10 +447,21 @@ def task_claim(task_id: str, owner: str, lease_seconds: int) -> dict | None:
             .values(
                 status=TaskStatus.RUNNING, lease_owner=owner,
                 lease_expires_at=now + datetime.timedelta(seconds=lease_seconds),
-                attempts=tasks.c.attempts + 1, started_at=now, updated_at=now, not_before=None,
+                attempts=tasks.c.attempts + 1, started_at=now, updated_at=now, not_before=None, progress=None,
             )
         ).rowcount
     return task_get(task_id) if claimed == 1 else None
+
+
+@translate_errors
+def task_progress_set(task_id: str, owner: str, progress: dict) -> bool:
+    """Record how far a RUNNING task held by ``owner`` got; False if it is no longer ours."""
+    with write() as conn:
+        return conn.execute(
+            tasks.update()
+            .where(tasks.c.id == task_id, tasks.c.lease_owner == owner, tasks.c.status == TaskStatus.RUNNING)
+            .values(progress=dumps(progress))
+        ).rowcount == 1
 
 
 @translate_errors
@@ -541,7 +552,7 @@ def task_release(task_id: str, owner: str, error: str, max_attempts: int,
                 backoff = dispatch.retry_delay(row.attempts, CONF.task_manager.retry_backoff,
                                                CONF.task_manager.retry_backoff_max)
             values = {"status": TaskStatus.PENDING, "error": error, "lease_owner": None,
-                      "lease_expires_at": None, "updated_at": now,
+                      "lease_expires_at": None, "updated_at": now, "progress": None,
                       "not_before": now + datetime.timedelta(seconds=backoff)}
             if not spent:
                 values["attempts"] = max(0, row.attempts - 1)

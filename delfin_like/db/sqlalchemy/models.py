@@ -244,6 +244,8 @@ class Task(Base, TimestampMixin):
     finished_at: Mapped[datetime.datetime | None] = mapped_column(Timestamp)
     result: Mapped[str | None] = mapped_column(Text)
     error: Mapped[str | None] = mapped_column(Text)
+    # JSON: how far the current attempt got (a sync: resource types listed, rows to change so far)
+    progress: Mapped[str | None] = mapped_column(Text)
     # retry back-off: the scheduler casts a handed-back task again no earlier than this
     not_before: Mapped[datetime.datetime | None] = mapped_column(Timestamp)
 

@@ -9,6 +9,11 @@ manager after its lease lapsed) the check raises :class:`SyncAborted` and the
 job stops without writing. The atomic ownership check inside ``sync_apply``
 stays the last word; these checks only make the stop early and cheap.
 
+A job that sets ``progress`` (a JSON-able dict it keeps up to date) has it
+written to the task row by :meth:`Checkpoint.report`, at most once per
+``interval`` (a job shorter than that writes none); :meth:`Checkpoint.watch`
+counts the items of the listing in it (``listed``) and reports as it goes.
+
 With ``lock`` set (what ``coordination.storage_lock`` yields), the same checks,
 and :meth:`Checkpoint.check_lock` before the write, also ask the coordination
 backend whether the storage lock is still ours: if it is not (a backend that
@@ -45,6 +50,9 @@ class Checkpoint:
         self.lock = None
         # the claim has just read the row
         self._next = time.monotonic() + interval
+        # what the job reports of itself (see report)
+        self.progress: dict | None = None
+        self._next_report = self._next
 
     def check(self, force: bool = False) -> None:
         """Raise SyncAborted if the task is no longer ours to run.
@@ -82,9 +90,30 @@ class Checkpoint:
             LOG.warning("Task %s: the lock of storage %s is no longer ours; stopping", self.task_id, self.storage_id)
             raise exception.CoordinationUnavailable()
 
+    def report(self) -> None:
+        """Write ``progress`` to the task row if ``interval`` has passed since the last write (or the claim).
+
+        Best effort: a database error or a task no longer ours is left to :meth:`check`.
+        """
+        now = time.monotonic()
+        if self.progress is None or now < self._next_report:
+            return
+        self._next_report = now + self.interval
+        try:
+            db_api.task_progress_set(self.task_id, self.owner, self.progress)
+        except exception.DatabaseUnavailable:
+            LOG.debug("Task %s: progress not recorded, database unavailable", self.task_id)
+
     def watch(self, items: Iterable) -> Iterator:
-        """Yield ``items`` (a driver listing), checking before each one once ``interval`` has passed."""
+        """Yield ``items`` (a driver listing), checking before each one once ``interval`` has passed,
+        and counting them in ``progress["listed"]`` when the job keeps a progress."""
+        progress = self.progress
         for item in items:
-            if time.monotonic() >= self._next:
+            if progress is not None:
+                progress["listed"] = progress.get("listed", 0) + 1
+            now = time.monotonic()
+            if now >= self._next:
                 self.check()
+            if now >= self._next_report:
+                self.report()
             yield item

@@ -52,6 +52,8 @@ def _changes(driver, resource_type: str, storage_id: str, checkpoint: Checkpoint
     """
     lister = getattr(driver, LISTERS[resource_type])
     checkpoint.check()
+    checkpoint.progress.update(current=resource_type, listed=0)
+    checkpoint.report()
 
     def compute():
         snapshot = lister()
@@ -64,7 +66,12 @@ def _changes(driver, resource_type: str, storage_id: str, checkpoint: Checkpoint
         except diff.DuplicateNativeId as e:
             raise exception.StorageBackendError(str(e)) from e
 
-    return driver_manager.call(compute, what=LISTERS[resource_type])
+    changes = driver_manager.call(compute, what=LISTERS[resource_type])
+    checkpoint.progress["done"].append(resource_type)
+    if changes is not None:
+        checkpoint.progress["changes"][resource_type] = changes.counts()
+    checkpoint.report()
+    return changes
 
 
 def _summary(result: dict) -> str:
@@ -130,6 +137,14 @@ def _sync_locked(task: dict, owner: str, checkpoint: Checkpoint) -> dict | None:
     # the lock may have taken a while: a task cancelled meanwhile never reaches the driver
     checkpoint.check()
 
+    checkpoint.progress = {
+        "phase": "listing",
+        "resource_types": list(constants.RESOURCE_TYPES),
+        "done": [],
+        "current": None,
+        "listed": 0,
+        "changes": {},
+    }
     driver = jobs.driver_for(storage_id)
     try:
         # get_storage is one bounded call; listings are streamed and bounded by the driver
@@ -142,6 +157,8 @@ def _sync_locked(task: dict, owner: str, checkpoint: Checkpoint) -> dict | None:
     finally:
         driver_manager.close_quietly(driver, f"storage {storage_id}")
     checkpoint.check()
+    checkpoint.progress.update(phase="writing", current=None, listed=0)
+    checkpoint.report()
     # one round trip: never write a change set computed while another sync may have held the storage
     checkpoint.check_lock()
     return db_api.sync_apply(storage_id, task["id"], owner, sdk_storage, change_sets, capabilities=capabilities)

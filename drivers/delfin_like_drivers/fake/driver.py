@@ -21,6 +21,8 @@ can predict exactly what lands in the database:
     every call (``error``) or only when listing (``sync_error``).
 ``delay``
     Seconds ``list_volumes`` sleeps before yielding (slow back ends, cancellation).
+``page_delay``
+    Seconds ``list_volumes`` sleeps after each page of 100 volumes (a long listing from a slow back end).
 
 Performance metrics come from I/O counters that grow with wall-clock time and
 are an exact function of it: resource ``r`` with rate ``k`` per second holds
@@ -46,6 +48,8 @@ import time
 from delfin_like.sdk import driver, exceptions, models, perf, rates
 
 GiB = 1024**3
+# volumes per page of a listing (page_delay)
+PAGE = 100
 MiB = 1024**2
 RT = models.ResourceType
 _IO_METRICS = rates.IO_METRICS
@@ -68,6 +72,16 @@ _ERRORS = {
     "unreachable": exceptions.BackendUnreachable,
     "backend_error": exceptions.BackendError,
 }
+
+
+def _seconds(attrs: dict, key: str) -> float:
+    try:
+        value = float(attrs.get(key, 0) or 0)
+    except (TypeError, ValueError):
+        raise exceptions.InvalidAccessInfo(f"extra_attributes.{key} must be a number")
+    if value < 0:
+        raise exceptions.InvalidAccessInfo(f"extra_attributes.{key} must be >= 0")
+    return value
 
 
 def _int(attrs: dict, key: str, default: int, minimum: int = 0) -> int:
@@ -107,22 +121,15 @@ class FakeStorageDriver(driver.StorageDriver):
             self.generation = _int(attrs, "generation", 0)
         self.error = attrs.get("error")
         self.sync_error = attrs.get("sync_error")
-        try:
-            self.delay = float(attrs.get("delay", 0) or 0)
-        except (TypeError, ValueError):
-            raise exceptions.InvalidAccessInfo("extra_attributes.delay must be a number")
-        if self.delay < 0:
-            raise exceptions.InvalidAccessInfo("extra_attributes.delay must be >= 0")
+        self.delay = _seconds(attrs, "delay")
+        self.page_delay = _seconds(attrs, "page_delay")
         self.perf_min_interval = _int(attrs, "perf_min_interval", 5, minimum=1)
         self.counter_bits = _int(attrs, "counter_bits", 64, minimum=32)
         if self.counter_bits not in (32, 64):
             raise exceptions.InvalidAccessInfo("extra_attributes.counter_bits must be 32 or 64")
         self.perf_epoch_us = _int(attrs, "perf_epoch", 1_700_000_000) * 1_000_000
         self.perf_error = attrs.get("perf_error")
-        try:
-            self.perf_delay = float(attrs.get("perf_delay", 0) or 0)
-        except (TypeError, ValueError):
-            raise exceptions.InvalidAccessInfo("extra_attributes.perf_delay must be a number")
+        self.perf_delay = _seconds(attrs, "perf_delay")
         self._perf_rates: dict[tuple[str, str], tuple[int, ...]] = {}
         endpoint = access_info.rest or access_info.ssh or access_info.snmp
         self.endpoint = f"{endpoint.host}:{endpoint.port}" if endpoint else "local"
@@ -256,8 +263,11 @@ class FakeStorageDriver(driver.StorageDriver):
         pools, seed, k, half = self.pools, self.seed, self.churn_count, self._update_offset
         Volume, available = models.Volume, models.VolumeStatus.AVAILABLE
         thin, thick = models.VolumeType.THIN, models.VolumeType.THICK
-        for i in self.volume_indices(generation):
+        indices = self.volume_indices(generation)
+        for i in indices:
             size = (1 + (i * 2654435761 + seed) % 1024) * GiB
+            if self.page_delay and i > indices.start and (i - indices.start) % PAGE == 0:
+                time.sleep(self.page_delay)
             # updated once, at generation (i - half) // k, if that is in 1..generation
             touched = k and i >= half and 1 <= (i - half) // k <= generation
             used = size // 3 if touched else size // 2

@@ -195,6 +195,16 @@ def test_delay_slows_listing():
     assert time.monotonic() - start >= 0.2
 
 
+def test_page_delay_slows_each_page_after_the_first():
+    drv = _driver(volumes=250, page_delay=0.15)
+    listing = drv.list_volumes()
+    start = time.monotonic()
+    first_page = [next(listing) for _ in range(100)]
+    assert time.monotonic() - start < 0.15 and len(first_page) == 100
+    assert len(list(listing)) == 150
+    assert time.monotonic() - start >= 0.3  # two more pages
+
+
 @pytest.mark.parametrize(
     "attrs",
     [
@@ -209,6 +219,8 @@ def test_delay_slows_listing():
         {"generation": -1},
         {"delay": "slow"},
         {"delay": -1},
+        {"page_delay": "x"},
+        {"page_delay": -0.5},
     ],
 )
 def test_invalid_extra_attributes(attrs):

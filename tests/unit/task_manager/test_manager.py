@@ -5,7 +5,7 @@ import threading
 import pytest
 
 from delfin_like import coordination
-from delfin_like.common import exception
+from delfin_like.common import constants, exception
 from delfin_like.common.constants import TaskStatus
 from delfin_like.conf import CONF
 from delfin_like.db import api as db_api
@@ -252,3 +252,28 @@ def test_leases_are_renewed_while_stop_waits_for_running_tasks(task_env):
     stopper.join(20)
     worker.join(5)
     assert db_api.task_get(task["id"])["status"] == TaskStatus.COMPLETED
+
+
+def test_a_long_sync_reports_its_progress_on_the_task(manager):
+    _, task = fakes.register_fake_storage(pools=3, volumes=40, delay=1.5)
+    assert manager.run_task(None, task["id"]) == TaskStatus.COMPLETED
+    # pools are listed in well under a second: nothing written then; the first volume, 1.5 s after
+    # the claim, reports (the rest of the sync takes less than the second before the next write)
+    progress = db_api.task_get(task["id"])["progress"]
+    assert (progress["phase"], progress["current"], progress["done"]) == ("listing", "volumes", ["storage_pools"])
+    assert progress["resource_types"] == list(constants.RESOURCE_TYPES)
+    assert progress["changes"] == {"storage_pools": {"added": 3, "updated": 0, "deleted": 0, "unchanged": 0}}
+    assert progress["listed"] == 1
+
+
+def test_a_quick_sync_writes_no_progress_and_a_new_claim_clears_it(manager):
+    _, task = fakes.register_fake_storage(pools=1, volumes=3)
+    assert manager.run_task(None, task["id"]) == TaskStatus.COMPLETED
+    assert db_api.task_get(task["id"])["progress"] is None
+    _, other = fakes.register_fake_storage(pools=1, volumes=3, seed=2, host="10.0.0.9")
+    claimed = db_api.task_claim(other["id"], "someone", 60)
+    assert db_api.task_progress_set(other["id"], "someone", {"phase": "listing"})
+    assert not db_api.task_progress_set(other["id"], "not-the-owner", {"phase": "writing"})
+    assert db_api.task_get(other["id"])["progress"] == {"phase": "listing"}
+    assert db_api.task_release(other["id"], "someone", "test", max_attempts=3, backoff=0) == TaskStatus.PENDING
+    assert db_api.task_get(other["id"])["progress"] is None and claimed["attempts"] == 1
