@@ -1,6 +1,9 @@
-"""Query parameters of list requests: paging, sorting and exact filters."""
+"""Helpers of the controllers: list query parameters (paging, sorting, exact filters), nested resources."""
 
 import dataclasses
+
+import pecan
+from pecan import rest
 
 from delfin_like.common import exception
 from delfin_like.conf import CONF
@@ -98,3 +101,20 @@ def parse_list_params(query) -> ListParams:
     sort = parse_sort(params)
     filters = {k: v for k, v in params.items() if k not in _CONTROL_PARAMS}
     return ListParams(filters=filters, limit=limit, offset=offset, marker=marker, sort=sort)
+
+
+class StorageSubresource(rest.RestController):
+    """A resource under ``/v1/storages/{id}/``.
+
+    pecan also routes ``/v1/storages/<its name>`` here, with no storage id (a storage whose id
+    happens to be ``sync-policy``): that is a 404 for that storage, like any unknown one, not a
+    handler called without its argument (a 500) or a 405.
+    """
+
+    @pecan.expose()  # as the method it overrides: pecan routes only through exposed callables
+    def _route(self, args, request=None):
+        if request is None:
+            request = pecan.request
+        if not request.pecan.get("routing_args"):
+            raise exception.StorageNotFound(request.path.rstrip("/").rsplit("/", 1)[-1])
+        return super()._route(args, request)

@@ -39,7 +39,7 @@ def _merged_body(stored: dict, update: dict) -> dict:
     return body
 
 
-class StorageAccessInfoController(rest.RestController):
+class StorageAccessInfoController(utils.StorageSubresource):
     """``/v1/storages/{id}/access-info``."""
 
     @pecan.expose("json")
@@ -82,7 +82,7 @@ class AccessInfosController(rest.RestController):
         return views.collection("access_infos", views.access_info, rows)
 
 
-class StorageCapabilitiesController(rest.RestController):
+class StorageCapabilitiesController(utils.StorageSubresource):
     """``/v1/storages/{id}/capabilities``: what the driver said at registration or the last sync."""
 
     @pecan.expose("json")

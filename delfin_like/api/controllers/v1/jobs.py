@@ -90,7 +90,7 @@ def _cast_or_fail(task: dict, job: dict) -> None:
         raise
 
 
-class StorageJobsController(rest.RestController):
+class StorageJobsController(utils.StorageSubresource):
     """``/v1/storages/{id}/jobs``."""
 
     @pecan.expose("json")

@@ -13,9 +13,8 @@ disabled one stops (its queued task is cancelled, its series leave /metrics).
 
 import pecan
 from oslo_log import log as logging
-from pecan import rest
 
-from delfin_like.api import validation
+from delfin_like.api import utils, validation
 from delfin_like.api.schemas.v1 import metrics_config as schema
 from delfin_like.common import exception
 from delfin_like.db import api as db_api
@@ -85,7 +84,7 @@ def configure(storage_id: str, body) -> dict:
     return config
 
 
-class StorageMetricsConfigController(rest.RestController):
+class StorageMetricsConfigController(utils.StorageSubresource):
     """``/v1/storages/{id}/metrics-config``."""
 
     @pecan.expose("json")

@@ -10,9 +10,8 @@ import datetime
 
 import pecan
 from oslo_log import log as logging
-from pecan import rest
 
-from delfin_like.api import validation, views
+from delfin_like.api import utils, validation, views
 from delfin_like.api.schemas.v1 import sync_policy as schema
 from delfin_like.common import exception
 from delfin_like.conf import CONF
@@ -72,7 +71,7 @@ def policy_for_registration(given: dict | None) -> dict:
     return {"interval": interval, "enabled": enabled, "next_sync_at": next_sync_at}
 
 
-class SyncPolicyController(rest.RestController):
+class SyncPolicyController(utils.StorageSubresource):
     """``/v1/storages/{id}/sync-policy``."""
 
     @pecan.expose("json")
