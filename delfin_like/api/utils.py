@@ -118,3 +118,16 @@ class StorageSubresource(rest.RestController):
         if not request.pecan.get("routing_args"):
             raise exception.StorageNotFound(request.path.rstrip("/").rsplit("/", 1)[-1])
         return super()._route(args, request)
+
+
+class Collection(rest.RestController):
+    """A collection whose members can be deleted (``DELETE /v1/<collection>/{id}``): a DELETE of the
+    collection itself is a 405, not its member handler called without an id (a 500)."""
+
+    @pecan.expose()  # as the method it overrides: pecan routes only through exposed callables
+    def _route(self, args, request=None):
+        if request is None:
+            request = pecan.request
+        if request.method == "DELETE" and not any(args):
+            pecan.abort(405)
+        return super()._route(args, request)

@@ -1,4 +1,4 @@
-"""A storage id that is the name of a resource nested under storages is just an unknown storage."""
+"""Routing edges: a storage id that names a nested resource is an unknown storage; a DELETE of a collection is a 405."""
 
 import pytest
 
@@ -19,3 +19,10 @@ def test_storages_slash_a_nested_name_is_a_404(api, name, method):
 def test_the_nested_resource_of_an_unknown_storage_is_a_404(api, name):
     resp = api.get(f"/v1/storages/no-such-storage/{name}", status=404)
     assert resp.json["error_code"] == "StorageNotFound"
+
+
+@pytest.mark.parametrize("collection", ("storages", "tasks", "jobs"))
+def test_delete_of_a_whole_collection_is_a_405(api, collection):
+    for path in (f"/v1/{collection}", f"/v1/{collection}/"):
+        resp = api.delete(path, status=405)
+        assert resp.json["error_code"] == "MethodNotAllowed"

@@ -8,7 +8,6 @@ cancel task on the urgent lane. The API never calls a driver.
 
 import pecan
 from oslo_log import log as logging
-from pecan import rest
 
 from delfin_like.api import utils, validation, views
 from delfin_like.api.schemas.v1 import jobs as schema
@@ -122,7 +121,7 @@ class StorageJobsController(utils.StorageSubresource):
         return {"job": job_view(job)}
 
 
-class JobsController(rest.RestController):
+class JobsController(utils.Collection):
     """``/v1/jobs``."""
 
     @pecan.expose("json")

@@ -2,7 +2,6 @@
 
 import pecan
 from oslo_log import log as logging
-from pecan import rest
 
 from delfin_like import driver_manager
 from delfin_like.api import utils, validation, views
@@ -111,7 +110,7 @@ def _undo_registration(storage_id: str, task: dict) -> None:
         _fail_undispatched(task)
 
 
-class StoragesController(rest.RestController):
+class StoragesController(utils.Collection):
     """Storages. ``POST /v1/storages/sync`` and ``POST /v1/storages/{id}/sync`` are custom actions."""
 
     _custom_actions = {"sync": ["POST"]}

@@ -1,13 +1,12 @@
 """``/v1/tasks``: the units of work, their results, and cancelling a sync."""
 
 import pecan
-from pecan import rest
 
 from delfin_like.api import utils, views
 from delfin_like.db import api as db_api
 
 
-class TasksController(rest.RestController):
+class TasksController(utils.Collection):
     @pecan.expose("json")
     def get_all(self, **_query):
         """``GET /v1/tasks`` -> ``{"tasks": [...]}``; filters such as storage_id, status, type."""
