@@ -103,7 +103,21 @@ def parse_list_params(query) -> ListParams:
     return ListParams(filters=filters, limit=limit, offset=offset, marker=marker, sort=sort)
 
 
-class StorageSubresource(rest.RestController):
+class _GuardedController(rest.RestController):
+    """A RestController that refuses some requests before pecan routes them (:meth:`_refuse`)."""
+
+    @pecan.expose()  # as the method it overrides: pecan routes only through exposed callables
+    def _route(self, args, request=None):
+        if request is None:
+            request = pecan.request
+        self._refuse(args, request)
+        return super()._route(args, request)
+
+    def _refuse(self, args, request) -> None:
+        """Raise (or abort) to refuse the request; return to let pecan route it."""
+
+
+class StorageSubresource(_GuardedController):
     """A resource under ``/v1/storages/{id}/``.
 
     pecan also routes ``/v1/storages/<its name>`` here, with no storage id (a storage whose id
@@ -111,23 +125,15 @@ class StorageSubresource(rest.RestController):
     handler called without its argument (a 500) or a 405.
     """
 
-    @pecan.expose()  # as the method it overrides: pecan routes only through exposed callables
-    def _route(self, args, request=None):
-        if request is None:
-            request = pecan.request
+    def _refuse(self, args, request) -> None:
         if not request.pecan.get("routing_args"):
             raise exception.StorageNotFound(request.path.rstrip("/").rsplit("/", 1)[-1])
-        return super()._route(args, request)
 
 
-class Collection(rest.RestController):
+class Collection(_GuardedController):
     """A collection whose members can be deleted (``DELETE /v1/<collection>/{id}``): a DELETE of the
     collection itself is a 405, not its member handler called without an id (a 500)."""
 
-    @pecan.expose()  # as the method it overrides: pecan routes only through exposed callables
-    def _route(self, args, request=None):
-        if request is None:
-            request = pecan.request
+    def _refuse(self, args, request) -> None:
         if request.method == "DELETE" and not any(args):
             pecan.abort(405)
-        return super()._route(args, request)

@@ -58,9 +58,8 @@ def task_values(type_: str, storage_id: str | None, priority: str, now, task_id:
 def task_dict(row) -> dict:
     """A ``tasks`` row as a dict, its ``result`` and ``progress`` decoded from JSON."""
     out = dict(row._mapping)
-    out["result"] = json.loads(out["result"]) if out.get("result") else None
-    if "progress" in out:
-        out["progress"] = json.loads(out["progress"]) if out["progress"] else None
+    for key in ("result", "progress"):
+        out[key] = json.loads(out[key]) if out[key] else None
     return out
 
 
