@@ -34,11 +34,10 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from delfin_like import coordination
 from delfin_like.api import app, wsgi
 from delfin_like.api.controllers import openapi
 from delfin_like.common.constants import TaskStatus
-from delfin_like.task_manager import manager
+from tests import task_managers
 from tests.unit.api.conftest import register_body
 
 pytestmark = pytest.mark.services
@@ -97,11 +96,8 @@ def loopback_only():
 @pytest.fixture
 def task_manager(sqlite_db, rabbit_bus):
     """A task manager in this process, consuming the test's topics on RabbitMQ."""
-    svc = manager.TaskManagerService()
-    svc.start()
-    yield svc
-    svc.stop()
-    coordination.stop()
+    with task_managers.in_process() as service:
+        yield service
 
 
 @pytest.fixture

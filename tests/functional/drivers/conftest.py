@@ -12,13 +12,13 @@ import time
 import pytest
 import webtest
 
-from delfin_like import coordination
 from delfin_like.api import app
 from delfin_like.common.constants import SyncStatus, TaskStatus
 from delfin_like.conf import CONF
 from delfin_like.rpc import client as rpc_client
 from delfin_like_drivers.simulator.model import SimulatedArray
 from delfin_like_drivers.simulator.rest import RestFrontEnd
+from tests import task_managers
 from tests.functional.drivers.perf_fixtures import metrics_url  # noqa: F401 - fixtures of every module here
 from tests.functional.drivers.snmp_fixtures import snmp_array, snmp_sim  # noqa: F401
 from tests.functional.drivers.ssh_fixtures import ed25519_key, rsa_key, ssh_sim, start_ssh_sim, svc_array  # noqa: F401
@@ -175,17 +175,10 @@ class Platform:
 @pytest.fixture
 def platform(request, rabbit_bus):
     """The API and an in-process task manager, over RabbitMQ, on the database named by the indirect param."""
-    from delfin_like.task_manager import manager
-
     request.getfixturevalue(getattr(request, "param", "postgresql_db"))
     CONF.set_override("max_attempts", 1, group="task_manager")
-    service = manager.TaskManagerService()
-    service.start()
-    try:
+    with task_managers.in_process():
         yield Platform(webtest.TestApp(app.setup_app(rpcapi=rpc_client.TaskAPI())))
-    finally:
-        service.stop()
-        coordination.stop()
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from delfin_like.api import app
 from delfin_like.conf import CONF
 from delfin_like.rpc import client as rpc_client
 from delfin_like.rpc import transport as rpc_transport
+from tests import task_managers
 
 
 def _register_messaging_opts():
@@ -63,15 +64,8 @@ def api(sqlite_db, rpcapi):
 @pytest.fixture
 def task_manager(sqlite_db, fake_bus):
     """The real task manager, in-process on the fake:// bus, stopped with its lock coordinator."""
-    from delfin_like import coordination
-    from delfin_like.task_manager import manager
-
-    svc = manager.TaskManagerService()
-    svc.start()
-    yield svc
-    svc.stop()
-    # the process-wide lock coordinator (file:// under this test's state_path) must not outlive it
-    coordination.stop()
+    with task_managers.in_process() as service:
+        yield service
 
 
 def register_body(port=8443, host="10.0.0.1", **extra_attributes) -> dict:
