@@ -6,7 +6,7 @@ path a task manager uses (``task_manager.jobs.sync.run``: storage lock ->
 driver -> fingerprints -> diff -> one-transaction apply). Prints one JSON
 document: wall seconds, rows written and the child's peak RSS per step.
 
-    python benchmarks/sync_bench.py                       # 1k,10k,100k on sqlite and postgresql
+    python benchmarks/sync_bench.py                       # 1k,10k,100k,1M on sqlite and postgresql
     python benchmarks/sync_bench.py --sizes 100000 --databases sqlite
 """
 
@@ -122,7 +122,7 @@ def run_one(database: str, volumes: int, lock_url: str | None) -> dict:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--sizes", default="1000,10000,100000,1000000")
     parser.add_argument("--databases", default="sqlite,postgresql", help="sqlite, postgresql, mysql")
     parser.add_argument("--locks", default=None, help="tooz URL, e.g. redis://127.0.0.1:6379 (default: file locks)")
     args = parser.parse_args(argv)

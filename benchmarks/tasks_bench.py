@@ -251,7 +251,7 @@ def main(argv=None) -> int:
     conf_path = os.path.join(tmp.name, "delfin_like.conf")
     with open(conf_path, "w") as f:
         f.write(
-            f"[DEFAULT]\nstate_path = {tmp.name}/state\ntransport_url = {RABBIT_URL}\n"
+            f"[DEFAULT]\nstate_path = {tmp.name}/state\ntransport_url = {RABBIT_URL}\ndeployment_name = {topic}\n"
             f"[database]\nconnection = {url}\n[coordination]\nbackend_url = {REDIS_URL}\n"
             f"[rpc]\ntopic = {topic}\n[security]\nfernet_keys = {key}\n"
             f"[task_manager]\nmembership_group = {topic}.tm\n"

@@ -29,6 +29,7 @@ import tooz
 import tooz.coordination
 from oslo_log import log as logging
 
+from delfin_like import deployment
 from delfin_like.common import exception
 from delfin_like.conf import CONF
 
@@ -306,6 +307,27 @@ def group_members(coordinator: Coordinator, group: str) -> set[str]:
     return {m.decode() if isinstance(m, bytes) else str(m) for m in members}
 
 
+def group_capabilities(coordinator: Coordinator, group: str) -> dict[str, dict]:
+    """Live members of ``group`` with the capabilities each joined with (empty if no such group).
+
+    :raises CoordinationUnavailable: the backend failed.
+    """
+    group_id = group.encode()
+    try:
+        try:
+            found = coordinator.driver.get_members_with_capabilities(group_id).get()
+        except tooz.NotImplemented:
+            found = {
+                m: coordinator.driver.get_member_capabilities(group_id, m).get()
+                for m in coordinator.driver.get_members(group_id).get()
+            }
+    except tooz.coordination.GroupNotCreated:
+        return {}
+    except tooz.ToozError as e:
+        raise exception.CoordinationUnavailable() from e
+    return {(m.decode() if isinstance(m, bytes) else str(m)): caps or {} for m, caps in found.items()}
+
+
 def get_coordinator() -> Coordinator:
     """The process-wide coordinator, started on first use (after fork)."""
     global _coordinator
@@ -325,7 +347,8 @@ def stop() -> None:
 
 
 def lock_name(storage_id: str) -> str:
-    return f"storage-{storage_id}"
+    """The lock of one storage, named after the deployment (see :mod:`delfin_like.deployment`)."""
+    return deployment.storage_lock_name(storage_id)
 
 
 class HeldLock:
@@ -364,7 +387,7 @@ class HeldLock:
 def storage_lock(
     storage_id: str, purpose: str, coordinator: Coordinator | None = None, timeout: float | None = None
 ) -> Iterator[HeldLock]:
-    """Hold the lock ``storage-<id>`` for the body of the ``with`` block.
+    """Hold the lock ``<deployment prefix>.storage-<id>`` for the body of the ``with`` block.
 
     :param storage_id: the storage the work is about.
     :param purpose: what the lock is for (``"sync"``, ``"remove"``), for the logs.
@@ -378,17 +401,25 @@ def storage_lock(
     name = lock_name(storage_id)
     wait = CONF.coordination.lock_wait_timeout if timeout is None else timeout
     started = time.monotonic()
+    deadline = started + wait
     try:
         lock = coord.get_lock(name)
-        grace = coord.restart_grace()
-        if grace > 0:
-            LOG.info("Lock %s for %s: the coordination backend restarted; no lock for %.1f s", name, purpose, grace)
-            time.sleep(min(grace, wait))
-            if grace > wait:
-                raise exception.LockUnavailable(name=name, timeout=f"{wait:g}")
-            wait -= grace
-        # tooz takes a number for blocking as the longest wait in seconds
-        acquired = lock.acquire(blocking=wait if wait > 0 else False)
+        acquired = False
+        for _ in range(100):  # bounded: a backend restarting again and again ends in LockUnavailable
+            grace, left = coord.restart_grace(), max(0.0, deadline - time.monotonic())
+            if grace > 0:
+                LOG.info("Lock %s for %s: the coordination backend restarted; no lock for %.1f s", name, purpose, grace)
+                time.sleep(min(grace, left))
+                if grace > left:
+                    break
+                continue
+            # tooz takes a number for blocking as the longest wait in seconds
+            acquired = lock.acquire(blocking=left if left > 0 else False)
+            if not acquired or coord.restart_grace() <= 0:
+                break
+            # granted by a backend that restarted during the wait: its holder may not have restored it yet
+            lock.release()
+            acquired = False
     except tooz.ToozError as e:
         LOG.warning("Lock %s for %s: coordination backend failed: %s", name, purpose, e)
         raise exception.CoordinationUnavailable() from e

@@ -3,13 +3,16 @@
 No I/O, no SQLAlchemy. The database side is summarised as a mapping
 ``native_id -> (row_id, fingerprint)``; the driver side is any iterable of
 sdk models (generators welcome). Only the rows that must be written are kept,
-so a no-change re-sync of 100k volumes holds nothing but the mapping.
+so a no-change re-sync of 100k volumes holds nothing but the mapping; the
+rows to add or update go to a ``sink`` the caller chooses (the sync job's is
+a :class:`delfin_like.spool.RowSpool`, a temporary file past a few thousand
+rows), so neither does an initial one.
 """
 
 import dataclasses
 import hashlib
 import operator
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from delfin_like.sdk import models
@@ -45,8 +48,10 @@ class ChangeSet:
     """What one resource type needs written to match the driver's snapshot."""
 
     resource_type: str
-    added: list[tuple[Any, str]] = dataclasses.field(default_factory=list)  # (model, fp)
-    updated: list[tuple[str, Any, str]] = dataclasses.field(default_factory=list)  # (row id, model, fp)
+    # lists, or whatever compute_changes' ``sink`` made (the sync passes delfin_like.spool.RowSpool,
+    # which spills to a temporary file, so an initial sync of 1M volumes does not hold 1M models)
+    added: Any = dataclasses.field(default_factory=list)  # (model, fp)
+    updated: Any = dataclasses.field(default_factory=list)  # (row id, model, fp)
     deleted: list[str] = dataclasses.field(default_factory=list)  # row ids
     unchanged: int = 0
 
@@ -67,6 +72,7 @@ def compute_changes(
     resource_type: str,
     db_fingerprints: Mapping[str, tuple[str, str]],
     snapshot: Iterable[Any],
+    sink: Callable[[], Any] = list,
 ) -> ChangeSet:
     """Compare a driver snapshot with the stored fingerprints.
 
@@ -74,10 +80,12 @@ def compute_changes(
     :param db_fingerprints: ``native_id -> (row_id, fingerprint)`` of stored rows.
     :param snapshot: the driver's resources; each model class names its
         native id attribute in ``NATIVE_ID``.
+    :param sink: makes the containers of added and updated rows (anything with
+        ``append``, ``len`` and repeatable iteration).
     :returns: a :class:`ChangeSet`; stored rows absent from the snapshot are deleted.
     :raises DuplicateNativeId: if the snapshot repeats a native id.
     """
-    changes = ChangeSet(resource_type)
+    changes = ChangeSet(resource_type, added=sink(), updated=sink())
     seen: set[str] = set()
     added, updated = changes.added, changes.updated
     unchanged = 0

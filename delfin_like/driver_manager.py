@@ -16,9 +16,9 @@ from oslo_log import log as logging
 
 from delfin_like.common import crypto, exception
 from delfin_like.conf import CONF
+from delfin_like.sdk import cancel, models
 from delfin_like.sdk import driver as sdk_driver
 from delfin_like.sdk import exceptions as sdk_exc
-from delfin_like.sdk import models
 
 LOG = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -50,6 +50,19 @@ def _driver_class(vendor: str, model: str) -> type:
     except stevedore.exception.NoMatches:
         raise exception.StorageDriverNotFound(vendor=vendor, model=model)
     return mgr.driver
+
+
+def check_access_protocols(body: dict) -> None:
+    """Refuse a registration-shaped ``body`` with an access block its driver does not read.
+
+    :raises StorageDriverNotFound, AccessProtocolNotUsed: (400s)
+    """
+    used = tuple(getattr(_driver_class(body["vendor"], body["model"]), "access_protocols", ACCESS_PROTOCOLS))
+    given = [proto for proto in ACCESS_PROTOCOLS if body.get(proto) is not None and proto not in used]
+    if given:
+        raise exception.AccessProtocolNotUsed(
+            driver=driver_name(body["vendor"], body["model"]), used=", ".join(used), given=", ".join(given)
+        )
 
 
 def access_info_from_request(body: dict, storage_id: str | None = None) -> models.AccessInfo:
@@ -119,23 +132,29 @@ def call(fn: Callable[..., T], *args: Any, what: str) -> T:
 def call_with_deadline(fn: Callable[[], T], timeout: float, what: str) -> T:
     """Run ``fn`` in a helper thread and give up after ``timeout`` seconds.
 
-    The thread cannot be killed; it is a daemon and its result is dropped. The
-    caller gets BackendUnreachable, so a hung back end never hangs the caller.
+    ``fn`` runs under a :class:`delfin_like.sdk.cancel.Token` of ``timeout`` s (within the
+    caller's own token, if any, so a sync's deadline bounds it too). On timeout the token is
+    cancelled: the driver's next :func:`~delfin_like.sdk.cancel.check` (and every listing of the
+    platform) raises, and the thread ends instead of working on for nothing. The caller gets
+    BackendUnreachable at once, so a hung back end never hangs the caller.
     """
     box: dict[str, Any] = {}
     done = threading.Event()
+    token = cancel.Token(timeout, parent=cancel.current(), what=f"driver {what}")
 
     def runner():
-        try:
-            box["result"] = call(fn, what=what)
-        except BaseException as e:  # noqa: BLE001 - handed to the caller
-            box["error"] = e
-        finally:
-            done.set()
+        with cancel.scope(token):
+            try:
+                box["result"] = call(fn, what=what)
+            except BaseException as e:  # noqa: BLE001 - handed to the caller
+                box["error"] = e
+            finally:
+                done.set()
 
     threading.Thread(target=runner, name=f"driver-{what}", daemon=True).start()
-    if not done.wait(timeout):
-        LOG.warning("Driver %s did not answer within %.1f s", what, timeout)
+    if not done.wait(max(0.0, token.remaining())):
+        token.cancel(f"no answer within {timeout:g} s")
+        LOG.warning("Driver %s did not answer within %.1f s; it was told to stop", what, timeout)
         raise exception.BackendUnreachable(f"no answer within {timeout:g} s")
     if "error" in box:
         raise box["error"]
@@ -181,6 +200,7 @@ __all__ = [
     "access_info_from_stored",
     "available_drivers",
     "call",
+    "check_access_protocols",
     "call_with_deadline",
     "close_quietly",
     "load",

@@ -5,6 +5,7 @@ skipping); elsewhere it skips with the reason. Addresses can be moved with
 environment variables; tests only ever target 127.0.0.1.
 """
 
+import importlib
 import os
 import socket
 import uuid
@@ -34,6 +35,17 @@ def require(name: str, host: str, port: int) -> None:
     message = f"{name} is not reachable on {host}:{port}"
     if IN_CI:
         pytest.fail(message + " (CI=true: services are required)")
+    pytest.skip(message)
+
+
+def require_module(name: str):
+    """Import and return module ``name``; fail (in CI) or skip (elsewhere) when it is not installed."""
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        message = f"{name} is not installed ({exc})"
+    if IN_CI:
+        pytest.fail(message + " (CI=true: every test extra is required)")
     pytest.skip(message)
 
 

@@ -8,6 +8,9 @@
 #    is started; nothing else is created. Otherwise they are only checked.
 #  * Tests that need a service skip when it is missing, except with CI=true, where they fail.
 #
+#  * Tests run in DELFIN_TEST_WORKERS parallel pytest-xdist workers (default: cores + 2;
+#    DELFIN_TEST_WORKERS=0 runs them in this one process).
+#
 # Extra arguments go to pytest (e.g. -k diff, -x). Exits non-zero if ruff or any test failed,
 # or if pytest collected no test.
 set -uo pipefail
@@ -152,8 +155,11 @@ for tier in unit functional e2e; do
     fi
 done
 
-log "pytest tests/unit tests/functional tests/e2e (CI=${CI:-})"
-"$PY" -m pytest -ra --durations=15 tests/unit tests/functional tests/e2e "$@"
+# Tests mostly wait on servers and processes: a few more workers than cores keep the cores busy.
+# --dist loadfile keeps a module's tests (and its module-scoped simulators) on one worker.
+WORKERS="${DELFIN_TEST_WORKERS:-$(( $(nproc 2>/dev/null || echo 2) + 2 ))}"
+log "pytest tests/unit tests/functional tests/e2e (CI=${CI:-}, $WORKERS workers)"
+"$PY" -m pytest -ra --durations=15 -n "$WORKERS" --dist loadfile tests/unit tests/functional tests/e2e "$@"
 rc=$?
 case "$rc" in
     0) ;;

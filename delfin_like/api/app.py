@@ -1,15 +1,14 @@
 """The pecan WSGI application of the REST API."""
 
-import json
-
 import pecan
 
-from delfin_like.api import auth, hooks
+from delfin_like.api import auth, hooks, middleware, validation
 from delfin_like.api.controllers import root
+from delfin_like.common import exception
 
 
 class Request(pecan.Request):
-    """pecan's request, but a body that is not UTF-8 JSON is a ValueError, not a 400.
+    """pecan's request, but a body validation.loads refuses is a ValueError, not a 400.
 
     pecan parses a JSON body into controller parameters and turns a decoding
     error into a bare HTML-less 400 before any controller runs; as a ValueError
@@ -18,9 +17,10 @@ class Request(pecan.Request):
 
     def _json_body(self):
         try:
-            return json.loads(self.body)
-        except UnicodeDecodeError as e:
-            raise ValueError("the body is not UTF-8") from e
+            return validation.loads(self.body)
+        except exception.BadRequest as e:
+            # too deep, not UTF-8, out of range...: the controller reports it properly
+            raise ValueError(e.msg) from e
 
     json = json_body = property(_json_body)
 
@@ -32,7 +32,7 @@ def setup_app(rpcapi=None, auth_strategy=None):
     None creates one on first use. The database must already be configured
     (``db.api.configure()``); the app itself opens nothing. ``auth_strategy``
     (default ``[api] auth_strategy``) wraps the app in authentication (see
-    :mod:`delfin_like.api.auth`).
+    :mod:`delfin_like.api.auth`); :mod:`delfin_like.api.middleware` guards it all.
     """
     app_hooks = [
         hooks.AccessLogHook(),
@@ -51,4 +51,5 @@ def setup_app(rpcapi=None, auth_strategy=None):
         force_canonical=False,
         request_cls=Request,
     )
-    return auth.wrap(pecan_app, auth_strategy)
+    # the guard sits right in front of pecan: authentication reads headers only
+    return auth.wrap(middleware.RequestGuard(pecan_app), auth_strategy)

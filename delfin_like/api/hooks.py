@@ -14,6 +14,7 @@ from oslo_log import log as logging
 from pecan import hooks
 
 from delfin_like.api import auth
+from delfin_like.api.controllers import openapi
 from delfin_like.common import exception
 from delfin_like.conf import CONF
 
@@ -230,9 +231,12 @@ class ErrorHook(hooks.PecanHook):
         else:
             LOG.debug("%s %s rejected: %s", state.request.method, state.request.path, error.msg)
         resp = error_response(error)
-        allow = getattr(e, "allow", None) if isinstance(e, webob.exc.HTTPException) else None
-        if allow:
-            resp.allow = allow
+        if error.code == 405:
+            # webob's Allow lists every handler of the controller, even ones that refuse this path
+            methods = openapi.allowed_methods(state.request.path_info)
+            allow = getattr(e, "allow", None) if methods is None else openapi.allow_header(methods)
+            if allow:
+                resp.allow = allow
         ctx = getattr(state.request, "context", None)
         if isinstance(ctx, oslo_context.RequestContext):
             resp.headers[REQUEST_ID_HEADER] = ctx.request_id

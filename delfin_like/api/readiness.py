@@ -34,7 +34,7 @@ def check_database(timeout: float) -> None:
 def check_message_bus(timeout: float) -> None:
     """Open (and close) one AMQP connection to the first reachable host of ``transport_url``.
 
-    In-process transports (``kombu+memory``, ``fake``) are always ready. Other
+    In-process transports (``kombu+delfin-memory``, ``kombu+memory``, ``fake``) are always ready. Other
     non-rabbit transports are checked by a TCP connection to each host.
     """
     import oslo_messaging
@@ -118,6 +118,26 @@ def _redis_ping(parts: urllib.parse.SplitResult, query: dict, timeout: float) ->
         client.ping()
     finally:
         client.close()
+
+
+def prepare() -> None:
+    """Import now, before the API serves, the client libraries the checks of this configuration use.
+
+    The API process itself uses no Redis client, and importing redis (asyncio and its parsers
+    included) took 1.5-5 s on a loaded 2-core host: done inside the first probe, it spent the
+    whole deadline, and the first ``/readyz`` after start said ``locks: timeout``.
+    """
+    from delfin_like import coordination
+    from delfin_like.rpc import transport as rpc_transport
+
+    scheme = urllib.parse.urlsplit(coordination.backend_url()).scheme
+    if scheme in ("redis", "rediss"):
+        import redis  # noqa: F401
+        from redis import backoff, retry  # noqa: F401
+    rpc_transport.register_opts()
+    if not rpc_transport.is_in_process(CONF.transport_url):
+        import kombu  # noqa: F401
+        import kombu.transport.pyamqp  # noqa: F401
 
 
 # name in the response, check, the exception whose error_code names the failure

@@ -6,6 +6,7 @@ it broke, never what was sent.
 """
 
 import json
+import math
 
 import jsonschema
 from jsonschema import validators
@@ -22,27 +23,56 @@ def json_body(request) -> dict:
     raw = request.body
     if not raw.strip():
         raise exception.MalformedRequestBody("the body is empty")
-    try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as e:
-        # the position is useful and safe; the decoder's message never quotes the document
-        raise exception.MalformedRequestBody(f"not valid JSON ({type(e).__name__} at {_pos(e)})")
+    body = loads(raw)
     if not isinstance(body, dict):
         raise exception.MalformedRequestBody("the body must be a JSON object")
-    if _has_nul(body):
-        # PostgreSQL cannot store NUL in text; no legitimate value holds one
-        raise exception.InvalidInput("body: strings must not contain NUL characters")
     return body
 
 
-def _has_nul(value) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
+def loads(raw: bytes | str):
+    """Parse a JSON document the API may read: bounded depth, finite numbers, no NUL in strings.
+
+    :raises MalformedRequestBody: not JSON, or nested deeper than :data:`MAX_DEPTH`.
+    :raises InvalidInput: a number out of range (``1e999``, ``NaN``, ``Infinity``) or a NUL, naming the field.
+    """
+    try:
+        # NaN/Infinity parse to floats here and are refused with their field below
+        document = json.loads(raw)
+    except RecursionError:
+        raise exception.MalformedRequestBody(f"nested deeper than {MAX_DEPTH} levels")
+    except (ValueError, UnicodeDecodeError) as e:
+        # the position is useful and safe; the decoder's message never quotes the document
+        raise exception.MalformedRequestBody(f"not valid JSON ({type(e).__name__} at {_pos(e)})")
+    _check_values(document)
+    return document
+
+
+# far beyond any body of this API, far below what recursive code (jsonschema, json.dumps) survives
+MAX_DEPTH = 32
+
+
+def _check_values(document) -> None:
+    """Walk ``document`` without recursion: refuse deep nesting, non-finite numbers and NUL characters."""
+    stack = [(document, (), 1)]
+    while stack:
+        value, path, depth = stack.pop()
+        if isinstance(value, (dict, list)):
+            if depth > MAX_DEPTH:
+                raise exception.MalformedRequestBody(f"nested deeper than {MAX_DEPTH} levels")
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            for key, item in items:
+                if isinstance(key, str) and "\x00" in key:
+                    raise exception.InvalidInput(f"{_dotted(path)}: strings must not contain NUL characters")
+                stack.append((item, (*path, key), depth + 1))
+        elif isinstance(value, float) and not math.isfinite(value):
+            raise exception.InvalidInput(f"{_dotted(path)}: number out of range")
+        elif isinstance(value, str) and "\x00" in value:
+            # PostgreSQL cannot store NUL in text; no legitimate value holds one
+            raise exception.InvalidInput(f"{_dotted(path)}: strings must not contain NUL characters")
+
+
+def _dotted(path: tuple) -> str:
+    return ".".join(str(p) for p in path) or "body"
 
 
 def _pos(e: Exception) -> str:

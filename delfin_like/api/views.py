@@ -6,6 +6,7 @@ internal flag, anything secret) never reaches a response until it is named here.
 
 import datetime
 
+from delfin_like.api import utils
 from delfin_like.common import crypto
 from delfin_like.common.constants import SyncStatus
 
@@ -132,6 +133,7 @@ TASK_FIELDS = (
     "lease_expires_at",
     "created_at",
     "started_at",
+    "lock_acquired_at",
     "finished_at",
     "updated_at",
     "result",
@@ -236,6 +238,18 @@ def task_manager(row: dict) -> dict:
     return _pick(row, TASK_MANAGER_FIELDS)
 
 
-def collection(key: str, view, rows) -> dict:
-    """``{key: [view(row) for row in rows]}``, the shape of every list response."""
-    return {key: [view(row) for row in rows]}
+def collection(key: str, view, rows, params=None, marker_key: str = "id") -> dict:
+    """``{key: [view(row) for row in rows]}``, the shape of every list response.
+
+    With the request's list ``params``, a full page also carries ``"next"``: the
+    same request with ``marker`` set to its last row, so a client walks any
+    depth without ``offset`` (Delfin's keys are kept; ``next`` is added).
+    """
+    body = {key: [view(row) for row in rows]}
+    if params is not None and params.with_count:
+        body["count"] = rows.total
+    if params is not None:
+        link = utils.next_link(params, rows, marker_key)
+        if link is not None:
+            body["next"] = link
+    return body

@@ -16,7 +16,7 @@ from oslo_log import log as logging
 # (unlike oslo_service.service) does not select a backend
 from oslo_service.backend.base import ServiceBase
 
-from delfin_like.api import auth
+from delfin_like.api import auth, readiness
 from delfin_like.common import exception
 from delfin_like.conf import CONF
 
@@ -115,6 +115,8 @@ class APIService(ServiceBase):
         check_options(host)
         tls = tls_files()
         app = self._app_factory()
+        # the first /readyz must not pay for the imports of its checks
+        readiness.prepare()
         threads = self._threads or CONF.api.threads
         server = wsgi.Server(
             (host, port),

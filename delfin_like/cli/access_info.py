@@ -2,10 +2,17 @@
 
 import json
 
-from delfin_like.cli import access, common, errors, formatting
+from delfin_like.cli import access, access_secrets, common, errors, formatting
 
 ACCESS_COLUMNS = ("storage_id", "vendor", "model", "rest", "ssh", "snmp", "extra_attributes", "created_at",
                   "updated_at")
+
+
+def _short(value):
+    """A PEM option (``ca_cert``) as the count of its certificates: a table cell stays one line."""
+    if isinstance(value, str) and "-----BEGIN CERTIFICATE-----" in value:
+        return f"<PEM, {value.count('-----BEGIN CERTIFICATE-----')} certificate(s)>"
+    return value
 
 
 def _flatten(info: dict, formatter: str) -> dict:
@@ -17,7 +24,7 @@ def _flatten(info: dict, formatter: str) -> dict:
         block = info.get(proto)
         if block:
             user = f"{block['username']}@" if block.get("username") else ""
-            options = {k: v for k, v in block.items() if k not in ("host", "port", "username")}
+            options = {k: _short(v) for k, v in block.items() if k not in ("host", "port", "username")}
             row[proto] = f"{user}{block['host']}:{block['port']}" + (f" {json.dumps(options)}" if options else "")
     row["extra_attributes"] = json.dumps(info.get("extra_attributes") or {}, sort_keys=True)
     return row
@@ -51,12 +58,12 @@ class SetAccessInfo(common.ShowOne):
     def take_action(self, parsed_args):
         path = f"/v1/storages/{parsed_args.storage_id}/access-info"
         stored = self.client.get(path)["access_info"]
-        body = access.blocks(parsed_args, stored)
+        reader = access_secrets.SecretReader(self.app.stdin, self.app.stderr)
+        body = access.body_blocks(parsed_args, reader, stored, required=False)
         extra = access.parse_extra(parsed_args.extra)
         if extra:
             body["extra_attributes"] = {**(stored.get("extra_attributes") or {}), **extra}
         if not body:
             raise errors.CliError("nothing to change: give --rest-*, --ssh-*, --snmp-* or --extra options")
-        access.add_secrets(body, parsed_args, access.SecretReader(self.app.stdin, self.app.stderr), required=False)
         info = self.client.put(path, body)["access_info"]
         return self.show(parsed_args, _flatten(info, parsed_args.formatter), ACCESS_COLUMNS)

@@ -39,6 +39,7 @@ class Lister(ClientMixin, lister.Lister):
     path = key = ""
     columns: tuple = ()
     default_columns: tuple = ()
+    rate_fields: frozenset = frozenset()  # fields in bits per second, shown as rates for people
 
     def get_parser(self, prog_name):
         parser = super().get_parser(prog_name)
@@ -63,5 +64,5 @@ class Lister(ClientMixin, lister.Lister):
         columns = formatting.select_columns(self.columns, self.default_columns, parsed_args.formatter,
                                             parsed_args.long, parsed_args.columns)
         human = self.human(parsed_args)
-        shown = [formatting.humanize(r, human) for r in rows]
+        shown = [formatting.humanize(r, human, self.rate_fields) for r in rows]
         return columns, [tuple(r.get(c) for c in columns) for r in shown]

@@ -1,10 +1,12 @@
 """Pure formatting helpers: IEC sizes, which columns to show, task result summaries."""
 
-# fields holding bytes; port speeds are bits per second and stay raw
+# fields holding bytes (a disk's speed is rpm; a port's speeds are bits per second, see bit_rate)
 SIZE_FIELDS = frozenset({"raw_capacity", "total_capacity", "used_capacity", "free_capacity",
                          "subscribed_capacity", "capacity", "memory_size"})
 MACHINE_FORMATS = frozenset({"json", "yaml", "csv", "value"})
 _UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
+# link rates are decimal: a 32GFC port is 32 Gbit/s, not 29.8 Gibit/s
+_RATE_UNITS = ("bit/s", "kbit/s", "Mbit/s", "Gbit/s", "Tbit/s", "Pbit/s")
 
 
 def iec(size) -> object:
@@ -21,6 +23,18 @@ def iec(size) -> object:
     return f"{text} {_UNITS[unit]}"
 
 
+def bit_rate(rate) -> object:
+    """Bits per second as a decimal rate string (``32 Gbit/s``); anything that is not an int comes back unchanged."""
+    if isinstance(rate, bool) or not isinstance(rate, int):
+        return rate
+    value, unit = float(rate), 0
+    while abs(value) >= 1000 and unit < len(_RATE_UNITS) - 1:
+        value /= 1000
+        unit += 1
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return f"{text} {_RATE_UNITS[unit]}"
+
+
 def want_human(formatter: str, human: bool | None) -> bool:
     """Human sizes: on for tables, off for machine formats, unless --human/--no-human says otherwise."""
     if human is not None:
@@ -28,11 +42,11 @@ def want_human(formatter: str, human: bool | None) -> bool:
     return formatter not in MACHINE_FORMATS
 
 
-def humanize(row: dict, human: bool) -> dict:
-    """A copy of ``row`` with byte fields as IEC strings when ``human``."""
+def humanize(row: dict, human: bool, rate_fields=frozenset()) -> dict:
+    """A copy of ``row`` with byte fields as IEC strings and ``rate_fields`` (bits/s) as rates when ``human``."""
     if not human:
         return dict(row)
-    return {k: iec(v) if k in SIZE_FIELDS else v for k, v in row.items()}
+    return {k: iec(v) if k in SIZE_FIELDS else bit_rate(v) if k in rate_fields else v for k, v in row.items()}
 
 
 def select_columns(all_columns, default_columns, formatter: str, long: bool, requested) -> tuple:

@@ -55,9 +55,10 @@ class ListControllers(_InventoryLister):
 
 
 class ListPorts(_InventoryLister):
-    """List ports (speeds in bits per second)."""
+    """List ports (speeds as rates, e.g. 32 Gbit/s; in bits per second with --no-human and machine formats)."""
 
     path, key = "/v1/ports", "ports"
+    rate_fields = frozenset({"speed", "max_speed"})
     columns = ("id", "storage_id", "native_port_id", "name", "location", "connection_status", "health_status",
                "type", "logical_type", "speed", "max_speed", "native_parent_id", "wwn", "mac_address", "ipv4",
                "ipv4_mask", "ipv6", "ipv6_mask", "created_at", "updated_at")

@@ -73,7 +73,7 @@ class SetMetricsConfig(_MetricsConfigLister):
     def _default_interval(self, parsed_args, current: dict | None) -> int:
         if current:
             return current["interval"]
-        caps = self.client.get(f"/v1/storages/{parsed_args.storage_id}/capabilities")
+        caps = self.client.get(f"/v1/storages/{parsed_args.storage_id}/capabilities")["capabilities"]
         resource_type = {"array": "storage", "pool": "storage_pool"}.get(parsed_args.resource, parsed_args.resource)
         collection = (caps.get("collection") or {}).get(resource_type)
         if not collection:

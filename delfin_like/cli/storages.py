@@ -1,6 +1,6 @@
 """``storage register|list|show|delete|sync``."""
 
-from delfin_like.cli import access, common, errors, tasks, waiting
+from delfin_like.cli import access, access_secrets, common, errors, tasks, waiting
 
 STORAGE_COLUMNS = ("id", "name", "vendor", "model", "serial_number", "status", "firmware_version", "location",
                    "description", "raw_capacity", "total_capacity", "used_capacity", "free_capacity",
@@ -13,7 +13,7 @@ def _storage_id_argument(parser):
 
 
 class ListStorages(common.Lister):
-    """List registered storages."""
+    """List registered storages (--long adds the driver they were registered with)."""
 
     path, key = "/v1/storages", "storages"
     columns = STORAGE_COLUMNS
@@ -28,6 +28,22 @@ class ListStorages(common.Lister):
 
     def filters(self, parsed_args):
         return {"vendor": parsed_args.vendor, "model": parsed_args.model}
+
+    def rows(self, parsed_args, rows):
+        """With --long (or -c driver): a ``driver`` column, the vendor and model registered, beside what the
+        array reports (one access-info request per storage shown)."""
+        if not (parsed_args.long or "driver" in (parsed_args.columns or ())):
+            return super().rows(parsed_args, rows)
+        for row in rows:
+            try:
+                info = self.client.get(f"/v1/storages/{row['id']}/access-info")["access_info"]
+            except errors.ApiError as e:
+                if e.status != 404:
+                    raise
+                continue  # deleted since the listing: no driver to show
+            row["driver"] = f"{info['vendor']} {info['model']}"
+        self.columns = STORAGE_COLUMNS[:4] + ("driver",) + STORAGE_COLUMNS[4:]
+        return super().rows(parsed_args, rows)
 
 
 class ShowStorage(common.ShowOne):
@@ -45,7 +61,7 @@ class ShowStorage(common.ShowOne):
 class RegisterStorage(common.ShowOne):
     """Register a storage: the API probes it and starts its first sync (--wait follows that sync).
 
-    The back end's password is read from a prompt (not echoed) or with --password-stdin.
+    Secrets are read from a prompt (not echoed), stdin lines or files, never from arguments.
     """
 
     def get_parser(self, prog_name):
@@ -57,13 +73,14 @@ class RegisterStorage(common.ShowOne):
         return parser
 
     def take_action(self, parsed_args):
-        body = {"vendor": parsed_args.vendor, "model": parsed_args.model, **access.blocks(parsed_args)}
-        if not any(p in body for p in access.PROTOCOLS):
+        reader = access_secrets.SecretReader(self.app.stdin, self.app.stderr)
+        blocks = access.body_blocks(parsed_args, reader, required=True)
+        if not blocks:
             raise errors.CliError("give at least one of --rest-host, --ssh-host, --snmp-host")
+        body = {"vendor": parsed_args.vendor, "model": parsed_args.model, **blocks}
         extra = access.parse_extra(parsed_args.extra)
         if extra:
             body["extra_attributes"] = extra
-        access.add_secrets(body, parsed_args, access.SecretReader(self.app.stdin, self.app.stderr), required=True)
         storage = self.client.post("/v1/storages", body)
         if parsed_args.wait and storage.get("last_sync_task_id"):
             waiting.follow(self.client, storage["last_sync_task_id"], parsed_args.wait_timeout,

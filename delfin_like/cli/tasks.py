@@ -1,6 +1,7 @@
 """``task list``, ``task show`` and ``task cancel``."""
 
 from delfin_like.cli import common, formatting
+from delfin_like.common.constants import TaskStatus, TaskType
 
 TASK_COLUMNS = ("id", "type", "storage_id", "priority", "status", "attempts", "lease_owner", "lease_expires_at",
                 "created_at", "started_at", "finished_at", "updated_at", "result", "error")
@@ -54,8 +55,9 @@ class ListTasks(common.Lister):
     def get_parser(self, prog_name):
         parser = super().get_parser(prog_name)
         parser.add_argument("--storage", help="storage id")
-        parser.add_argument("--status", help="PENDING, RUNNING, COMPLETED, FAILED or CANCELLED")
-        parser.add_argument("--type", help="sync or remove")
+        parser.add_argument("--status", choices=TaskStatus.ALL, metavar="STATUS",
+                            help="one of " + ", ".join(TaskStatus.ALL))
+        parser.add_argument("--type", choices=TaskType.ALL, metavar="TYPE", help="one of " + ", ".join(TaskType.ALL))
         return parser
 
     def filters(self, parsed_args):

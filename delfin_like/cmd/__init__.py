@@ -5,11 +5,12 @@ anything imports ``oslo_service.service`` or ``oslo_messaging``: the backend
 can be chosen only once per process and eventlet is never used.
 """
 
-import warnings
+import sys
 
-from oslo_service import backend as _backend
+# eventlet comes with oslo.service but is never used: futurist imports it if it can, which prints
+# its own deprecation notice and eight dnspython DSA warnings; a None entry makes that import fail
+sys.modules.setdefault("eventlet", None)
 
-# futurist imports eventlet when it is installed (never used here); its deprecation notice is noise
-warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+from oslo_service import backend as _backend  # noqa: E402 - after the eventlet block above
 
 _backend.init_backend(_backend.BackendType.THREADING)

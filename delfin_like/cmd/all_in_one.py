@@ -1,6 +1,6 @@
 """delfin-like-all-in-one: API + task manager + scheduler in ONE process.
 
-They share an in-process bus (``kombu+memory:////`` unless ``transport_url``
+They share an in-process bus (``kombu+delfin-memory:////`` unless ``transport_url``
 is set), so they must live in one process: cheroot threads serve the API.
 With no config file it needs nothing but a writable ``state_path``: SQLite
 there (migrated to head at start-up), ``file://`` locks under it and a

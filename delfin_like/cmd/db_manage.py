@@ -1,4 +1,5 @@
-"""delfin-like-db-manage: ``upgrade [REV]``, ``current``, ``revision -m MSG [--autogenerate]``, ``rotate-keys``."""
+"""delfin-like-db-manage: ``upgrade [REV]``, ``current``, ``revision -m MSG [--autogenerate]``, ``rotate-keys``,
+``show-deployment``, ``rename-deployment NAME``."""
 
 import sys
 
@@ -14,6 +15,43 @@ def _upgrade() -> int:
 
     migration.upgrade(revision=CONF.command.revision)
     print(f"Database upgraded to {CONF.command.revision}")
+    if CONF.command.revision == "head":
+        return _show_deployment()  # a new database gets its identity now, named after this config
+    return 0
+
+
+def _show_deployment() -> int:
+    """Print the deployment name and database id (recorded now with the configured name if missing)."""
+    from delfin_like import identity
+    from delfin_like.db import api as db_api
+
+    db_api.configure()
+    try:
+        found = identity.database_identity()
+    finally:
+        db_api.dispose()
+    print(f"Deployment {found['name']}, database {found['database_id']}")
+    return 0
+
+
+def _rename_deployment() -> int:
+    """Record another deployment name in the database; every process must then be configured with it."""
+    import re
+
+    from delfin_like.conf import default
+    from delfin_like.db import api as db_api
+
+    if not re.match(default.DEPLOYMENT_NAME_PATTERN, CONF.command.new_name):
+        print(f"delfin-like-db-manage rename-deployment: {CONF.command.new_name!r} is not a deployment name "
+              "(letters, digits, '_', '.', '-'; at most 63)", file=sys.stderr)
+        return 2
+    db_api.configure()
+    try:
+        found = db_api.deployment_rename(CONF.command.new_name)
+    finally:
+        db_api.dispose()
+    print(f"Deployment {found['name']}, database {found['database_id']}: set [DEFAULT] deployment_name = "
+          f"{found['name']} in every process's configuration before starting them")
     return 0
 
 
@@ -59,6 +97,13 @@ def _add_parsers(subparsers) -> None:
     rotate = subparsers.add_parser("rotate-keys", help="Re-encrypt every stored secret with the first "
                                    "Fernet key ([security] fernet_keys or the key file).")
     rotate.set_defaults(func=_rotate_keys)
+    show = subparsers.add_parser("show-deployment", help="Show the deployment name and database id "
+                                 "(recorded with [DEFAULT] deployment_name if the database has none yet).")
+    show.set_defaults(func=_show_deployment)
+    rename = subparsers.add_parser("rename-deployment", help="Record another deployment name for this "
+                                   "database (stop every process first).")
+    rename.add_argument("new_name", metavar="NAME")
+    rename.set_defaults(func=_rename_deployment)
 
 
 command_opt = cfg.SubCommandOpt("command", title="Commands", handler=_add_parsers,

@@ -90,6 +90,10 @@ class InvalidAccessInfo(BadRequest):
     _msg_fmt = "Invalid access info: %s"
 
 
+class AccessProtocolNotUsed(BadRequest):
+    _msg_fmt = "The %(driver)s driver is reached over %(used)s only; it does not use %(given)s."
+
+
 class StorageBackendError(BadRequest):
     _msg_fmt = "The back end answered with an error: %s"
 
@@ -171,6 +175,23 @@ class StorageBeingDeleted(Conflict):
     _msg_fmt = "Storage %s is being deleted."
 
 
+class DeploymentNameMismatch(Conflict):
+    _msg_fmt = (
+        "The database %(database_id)s belongs to deployment %(recorded)r, but this process is configured with "
+        "deployment_name = %(configured)r. Set [DEFAULT] deployment_name = %(recorded)s, or, with every process "
+        "of the deployment stopped, run: delfin-like-db-manage rename-deployment %(configured)s"
+    )
+
+
+class DeploymentNameInUse(Conflict):
+    _msg_fmt = (
+        "Deployment name %(name)r is already in use on the coordination backend by %(holder)s with database "
+        "%(other_id)s; this process's database is %(database_id)s. Deployments sharing a RabbitMQ and a Redis "
+        "need different [DEFAULT] deployment_name values; processes of one deployment must share one "
+        "[database] connection."
+    )
+
+
 # 503
 class DatabaseUnavailable(ServiceUnavailable):
     _msg_fmt = "The database is unavailable."
@@ -192,6 +213,20 @@ class CoordinationUnavailable(ServiceUnavailable):
 class SyncAborted(DelfinLikeException):
     _msg_fmt = "Sync of storage %s was aborted: %s"
     code = 409
+
+
+class SyncTimedOut(DelfinLikeException):
+    _msg_fmt = (
+        "Sync of storage %(storage_id)s stopped: it passed [storage_driver] sync_timeout (%(timeout)s s) "
+        "while %(during)s; nothing was written."
+    )
+
+
+class SyncTooLarge(DelfinLikeException):
+    _msg_fmt = (
+        "Sync of storage %(storage_id)s stopped: the driver listed more than %(limit)s %(resource_type)s "
+        "([storage_driver] sync_max_resources); nothing was written."
+    )
 
 
 class InternalError(DelfinLikeException):

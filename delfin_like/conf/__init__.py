@@ -14,6 +14,7 @@ from delfin_like.conf import (
     database,
     default,
     exporters,
+    retention,
     rpc,
     scheduler,
     security,
@@ -29,6 +30,7 @@ api.register_opts(CONF)
 coordination.register_opts(CONF)
 database.register_opts(CONF)
 exporters.register_opts(CONF)
+retention.register_opts(CONF)
 rpc.register_opts(CONF)
 scheduler.register_opts(CONF)
 security.register_opts(CONF)

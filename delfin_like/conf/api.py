@@ -7,6 +7,13 @@ opts = [
     cfg.PortOpt("port", default=8190, help="Port the REST API listens on."),
     cfg.IntOpt("threads", default=16, min=1, help="Request-handling threads of the WSGI server."),
     cfg.IntOpt("max_limit", default=1000, min=1, help="Largest page a list request may ask for."),
+    cfg.IntOpt(
+        "max_offset",
+        default=10000,
+        min=0,
+        help="Largest offset a list request may give; deeper pages are reached by marker (the next link of "
+        "each page), which costs the same at any depth while an offset costs the rows it skips.",
+    ),
     cfg.IntOpt("default_limit", default=1000, min=1, help="Page size when a list request gives no limit."),
     cfg.IntOpt("max_body_bytes", default=1024 * 1024, min=1024, help="Largest request body accepted."),
     cfg.StrOpt(

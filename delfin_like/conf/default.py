@@ -9,6 +9,9 @@ def _default_state_path() -> str:
     return os.path.join(base, "delfin-like")
 
 
+# a deployment name goes into RPC topics, an exchange and tooz keys
+DEPLOYMENT_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$"
+
 opts = [
     cfg.StrOpt(
         "state_path",
@@ -22,6 +25,16 @@ opts = [
         default=socket.gethostname(),
         sample_default="<hostname>",
         help="Name of this node; task managers use it in their lease owner id.",
+    ),
+    cfg.StrOpt(
+        "deployment_name",
+        default="default",
+        regex=DEPLOYMENT_NAME_PATTERN,
+        help="Name of this deployment: every process of one deployment (one database) sets the same. "
+        "The RPC topics and exchange, the tooz group, lock and election names all derive from it, so "
+        "deployments sharing a RabbitMQ and a Redis stay apart if their names differ. A process "
+        "refuses to start if a live process of another database uses the same name on the "
+        "coordination backend. Letters, digits, '_', '.', '-'.",
     ),
 ]
 

@@ -32,9 +32,11 @@ opts = [
     cfg.IntOpt("fire_batch_size", default=500, min=1, help="Due schedules read per query."),
     cfg.StrOpt(
         "election_group",
-        default="delfin_like.scheduler",
+        deprecated_for_removal=True,
+        deprecated_reason="Derived from [DEFAULT] deployment_name.",
         help="Name of the tooz leader election among delfin-like-scheduler processes; schedulers "
-        "sharing a coordination backend and a name elect one leader.",
+        "sharing a coordination backend and a name elect one leader. Unset: "
+        "delfin_like.<deployment_name>.scheduler.",
     ),
     cfg.IntOpt(
         "leader_timeout",

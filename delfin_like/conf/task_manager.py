@@ -36,9 +36,10 @@ opts = [
     ),
     cfg.StrOpt(
         "membership_group",
-        default="delfin_like.task_managers",
+        deprecated_for_removal=True,
+        deprecated_reason="Derived from [DEFAULT] deployment_name.",
         help="tooz group every task manager joins; the scheduler casts waiting tasks again when the "
-        "first member joins an empty group.",
+        "first member joins an empty group. Unset: delfin_like.<deployment_name>.task_managers.",
     ),
 ]
 

@@ -8,16 +8,23 @@ connection to :class:`~delfin_like.common.exception.DatabaseUnavailable`
 
 from delfin_like.db.sqlalchemy import api as _impl
 from delfin_like.db.sqlalchemy import dispatch as _dispatch
+from delfin_like.db.sqlalchemy import identity as _identity
 from delfin_like.db.sqlalchemy import jobs as _jobs
 from delfin_like.db.sqlalchemy import members as _members
 from delfin_like.db.sqlalchemy import metrics as _metrics
 from delfin_like.db.sqlalchemy import metrics_latest as _latest
+from delfin_like.db.sqlalchemy import retention as _retention
 from delfin_like.db.sqlalchemy import schedules as _schedules
 
 # engine lifecycle
 configure = _impl.configure  # (connection_url: str | None = None) -> None; CONF when None
 dispose = _impl.dispose  # () -> None
 ping = _impl.ping  # () -> None; raises DatabaseUnavailable
+
+# the deployment this database belongs to: {"database_id", "name", "created_at"}
+deployment_identity_get = _identity.deployment_identity_get  # () -> identity or None
+deployment_identity_ensure = _identity.deployment_identity_ensure  # (name) -> identity, created if missing
+deployment_rename = _identity.deployment_rename  # (name) -> identity
 
 # storages
 storage_register = _impl.storage_register
@@ -42,6 +49,7 @@ task_state = _impl.task_state  # (task_id) -> {status, lease_owner}; cancellatio
 task_list = _impl.task_list
 task_claim = _impl.task_claim
 task_progress_set = _impl.task_progress_set  # (task_id, owner, progress) -> still ours
+task_lock_acquired = _impl.task_lock_acquired  # (task_id, owner) -> still ours; stamps lock_acquired_at
 task_renew_leases = _impl.task_renew_leases
 task_finish = _impl.task_finish
 task_cancel = _impl.task_cancel
@@ -89,3 +97,11 @@ job_list = _jobs.job_list
 job_for_task = _jobs.job_for_task  # (task_id) -> the job a submit or cancel task works on, or None
 job_mirror = _jobs.job_mirror  # (job id, reported values) -> job; a CANCELLED job stays CANCELLED
 job_cancel_request = _jobs.job_cancel_request  # (job id, priority) -> (job, cancel task | None, created)
+
+# retention (the scheduler leader): each call deletes at most ``limit`` rows in one transaction, returns how many
+tasks_prune_finished_before = _retention.tasks_prune_finished_before  # (before, limit) -> int
+tasks_beyond_count = _retention.tasks_beyond_count  # (keep, limit) -> [ids] of prunable tasks beyond the count
+tasks_delete_prunable = _retention.tasks_delete_prunable  # (ids) -> int; keeps unfinished and protected ones
+jobs_prune_finished_before = _retention.jobs_prune_finished_before  # (before, limit) -> int
+perf_gaps_prune_before = _retention.perf_gaps_prune_before  # (before, limit) -> int
+perf_gaps_prune_overflow = _retention.perf_gaps_prune_overflow  # (keep, limit) -> int

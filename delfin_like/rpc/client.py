@@ -6,6 +6,7 @@ import kombu.exceptions
 import oslo_messaging
 from oslo_log import log as logging
 
+from delfin_like import deployment
 from delfin_like.common import constants, exception
 from delfin_like.conf import CONF
 from delfin_like.rpc import transport as rpc_transport
@@ -22,10 +23,10 @@ _BUS_ERRORS = (
 
 
 def lane_topic(lane: str) -> str:
-    """The RPC topic of a priority lane, e.g. ``delfin_like.task.urgent``."""
+    """The RPC topic of a priority lane, e.g. ``delfin_like.default.task.urgent``."""
     if lane not in constants.Lane.ALL:
         raise ValueError(f"unknown lane {lane!r}")
-    return f"{CONF.rpc.topic}.{lane}"
+    return f"{deployment.rpc_topic()}.{lane}"
 
 
 class TaskAPI:
@@ -41,16 +42,17 @@ class TaskAPI:
     def __init__(self, transport: oslo_messaging.Transport | None = None):
         """:param transport: a transport to use; default: the process-wide one."""
         self._transport = transport
-        self._clients: dict[tuple[int, str], oslo_messaging.RPCClient] = {}
+        self._clients: dict[tuple[int, str, str], oslo_messaging.RPCClient] = {}
         self._lock = threading.Lock()
 
     def _client(self, topic: str) -> oslo_messaging.RPCClient:
         transport = self._transport or rpc_transport.get_transport()
-        key = (id(transport), topic)
+        exchange = deployment.rpc_exchange()
+        key = (id(transport), exchange, topic)
         with self._lock:
             client = self._clients.get(key)
             if client is None:
-                target = oslo_messaging.Target(topic=topic, version=self.RPC_API_VERSION)
+                target = oslo_messaging.Target(exchange=exchange, topic=topic, version=self.RPC_API_VERSION)
                 client = oslo_messaging.get_rpc_client(transport, target, serializer=rpc_transport.get_serializer())
                 self._clients[key] = client
             return client

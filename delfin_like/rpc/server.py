@@ -1,6 +1,6 @@
 """RPC servers of the task manager: one per priority lane.
 
-Each lane is its own topic (``<[rpc] topic>.<lane>``) and its own server with
+Each lane is its own topic (``delfin_like.<deployment_name>.task.<lane>``) and its own server with
 a worker pool of ``[task_manager] workers_per_lane`` threads, so a backlog of
 background syncs can never take the threads an urgent one needs.
 
@@ -25,9 +25,11 @@ from oslo_config import cfg
 from oslo_log import log as logging
 from oslo_messaging.rpc import server as oslo_rpc_server
 
+from delfin_like import deployment
 from delfin_like.common import constants
 from delfin_like.conf import CONF
 from delfin_like.rpc import client as rpc_client
+from delfin_like.rpc import memory_bus
 from delfin_like.rpc import transport as rpc_transport
 
 LOG = logging.getLogger(__name__)
@@ -106,7 +108,9 @@ class LaneServer(oslo_rpc_server.RPCServer):
 
 def build_target(lane: str, version: str) -> oslo_messaging.Target:
     """The server Target of ``lane``; ``version`` must equal the client's."""
-    return oslo_messaging.Target(topic=rpc_client.lane_topic(lane), server=CONF.host, version=version)
+    return oslo_messaging.Target(
+        exchange=deployment.rpc_exchange(), topic=rpc_client.lane_topic(lane), server=CONF.host, version=version
+    )
 
 
 class LaneServers:
@@ -155,6 +159,8 @@ class LaneServers:
             except Exception:  # noqa: BLE001 - stop every lane even if one fails
                 LOG.warning("Stopping lane %s failed", lane, exc_info=True)
 
+        # an idle in-process listener wakes at once rather than at its next poll
+        memory_bus.hurry()
         # in parallel: an idle rabbit listener notices a stop only at its next poll (up to ~5 s)
         stoppers = [
             threading.Thread(target=stop_lane, args=item, name=f"rpc-stop-{item[0]}", daemon=True)

@@ -1,8 +1,9 @@
 """The oslo.messaging transport of this process and the request-context serializer.
 
 ``transport_url`` decides the bus: ``rabbit://...`` between processes,
-``kombu+memory:////`` or ``fake://`` inside one process (the all-in-one and
-unit tests). One transport is shared by every client and server of the
+``kombu+delfin-memory:////`` (the default of the all-in-one, see
+:mod:`delfin_like.rpc.memory_bus`), ``kombu+memory:////`` or ``fake://`` inside
+one process (the all-in-one and unit tests). One transport is shared by every client and server of the
 process, because the ``fake://`` driver's queues live in the transport object.
 Create it after fork (in ``Service.start()``), never at import time. The
 package ``__init__`` has already selected oslo.service's threading backend.
@@ -17,12 +18,14 @@ from oslo_log import log as logging
 from oslo_serialization import jsonutils
 
 from delfin_like.conf import CONF
+from delfin_like.rpc import memory_bus
 
 LOG = logging.getLogger(__name__)
 
 # the transports that never leave the process (the all-in-one, unit tests)
-IN_PROCESS_SCHEMES = ("kombu+memory", "fake")
-IN_PROCESS_DEFAULT_URL = "kombu+memory:////"
+IN_PROCESS_SCHEMES = (memory_bus.SCHEME, "kombu+memory", "fake")
+# kombu's own memory transport makes idle listeners spin: ours blocks
+IN_PROCESS_DEFAULT_URL = f"{memory_bus.SCHEME}:////"
 
 _lock = threading.Lock()
 _transport: oslo_messaging.Transport | None = None
@@ -70,7 +73,7 @@ def register_opts() -> None:
 def use_in_process_defaults() -> None:
     """Default ``transport_url`` to the in-process bus (the all-in-one); a config file still wins.
 
-    The in-memory kombu transport runs the rabbit driver, whose heartbeat thread
+    The in-memory kombu transports run the rabbit driver, whose heartbeat thread
     has no broker to talk to: heartbeats are off unless configured.
     """
     register_opts()
@@ -90,7 +93,9 @@ def get_transport() -> oslo_messaging.Transport:
         if _transport is not None and _transport_url == url:
             return _transport
         if _transport is not None:
+            memory_bus.hurry()
             _transport.cleanup()
+        memory_bus.register()
         _transport = oslo_messaging.get_rpc_transport(CONF)
         _transport_url = url
         LOG.debug("RPC transport created (%s)", (url or "").split(":", 1)[0] or "default")
@@ -102,6 +107,8 @@ def cleanup() -> None:
     global _transport, _transport_url
     with _lock:
         if _transport is not None:
+            # its reply listener notices the stop at once, not at its next poll
+            memory_bus.hurry()
             _transport.cleanup()
         _transport = None
         _transport_url = None

@@ -11,7 +11,9 @@ dies (at once when it stops: SIGTERM resigns). Every tick the leader
   membership group (casts made while none was up may have gone nowhere),
 * and, every re-dispatch interval, casts again the RUNNING tasks whose lease
   expired, the PENDING ones nobody claimed, and those whose retry back-off is
-  over (RPC casts are at-most-once; the ``tasks`` table is the truth).
+  over (RPC casts are at-most-once; the ``tasks`` table is the truth),
+* and, every ``[retention] interval``, prunes old records in a thread of its own
+  (:mod:`delfin_like.scheduler.retention`).
 
 The all-in-one runs it without an election: it is the only process.
 """
@@ -23,12 +25,12 @@ from oslo_context import context as oslo_context
 from oslo_log import log as logging
 from oslo_service import service
 
-from delfin_like import coordination
+from delfin_like import coordination, deployment
 from delfin_like.common import exception
 from delfin_like.conf import CONF
 from delfin_like.db import api as db_api
 from delfin_like.rpc import client as rpc_client
-from delfin_like.scheduler import schedules
+from delfin_like.scheduler import retention, schedules
 
 LOG = logging.getLogger(__name__)
 
@@ -96,6 +98,8 @@ class Scheduler:
         self.elect = elect
         self.redispatcher = Redispatcher(self.rpcapi)
         self.firer = schedules.ScheduleFirer(self.rpcapi)
+        # a run stops between batches once this scheduler no longer leads
+        self.retention = retention.Retention(keep_going=lambda: self.is_leader)
         self._redispatch_interval = redispatch_interval
         self.coordinator: coordination.Coordinator | None = None
         self.election: coordination.LeaderElection | None = None
@@ -110,7 +114,7 @@ class Scheduler:
         url = coordination.with_lock_timeout(coordination.backend_url(), timeout)
         # beat three times per lock timeout: two beats may fail before the lead lapses
         self.coordinator = coordination.Coordinator(url, heartbeat_interval=max(0.2, timeout / 3))
-        self.election = coordination.LeaderElection(self.coordinator, CONF.scheduler.election_group)
+        self.election = coordination.LeaderElection(self.coordinator, deployment.election_group())
         self._connect()
 
     def _connect(self) -> bool:
@@ -139,6 +143,7 @@ class Scheduler:
             # a new leader scans at once and learns the membership from scratch
             self._next_scan = 0.0
             self._members = None
+            self.retention.reset()
         return leads
 
     def tick(self) -> None:
@@ -152,6 +157,7 @@ class Scheduler:
         except exception.DelfinLikeException as e:
             LOG.warning("Due-schedule scan failed: %s", e)
         self._watch_members()
+        self.retention.maybe_start(time.monotonic())
         if time.monotonic() >= self._next_scan:
             self._next_scan = time.monotonic() + (self._redispatch_interval or scan_interval())
             self.redispatcher.scan_once()
@@ -168,7 +174,7 @@ class Scheduler:
         if self.coordinator is None or not self.coordinator.started:
             return
         try:
-            members = coordination.group_members(self.coordinator, CONF.task_manager.membership_group)
+            members = coordination.group_members(self.coordinator, deployment.membership_group())
         except exception.CoordinationUnavailable as e:
             LOG.debug("Membership not readable: %s", e)
             return
@@ -181,7 +187,8 @@ class Scheduler:
             self.redispatcher.cast_waiting()
 
     def close(self) -> None:
-        """Resign at once (a follower takes over at its next tick) and disconnect."""
+        """Stop a retention run, resign at once (a follower takes over at its next tick) and disconnect."""
+        self.retention.stop()
         if self.election is not None:
             self.election.resign()
         if self.coordinator is not None:
@@ -216,7 +223,7 @@ class SchedulerService(service.Service):
         self._thread.start()
         LOG.info(
             "Scheduler started (%s); due schedules every %g s, re-dispatch every %g s",
-            f"election {CONF.scheduler.election_group}" if self._elect else "no election",
+            f"election {deployment.election_group()}" if self._elect else "no election",
             CONF.scheduler.tick_interval,
             self._interval or scan_interval(),
         )

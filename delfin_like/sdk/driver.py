@@ -21,6 +21,9 @@ NAMESPACE = "delfin_like.storage.drivers"
 
 
 class StorageDriver(abc.ABC):
+    # the access blocks (rest, ssh, snmp) the driver reads; the platform refuses any other
+    access_protocols: tuple[str, ...] = ("rest", "ssh", "snmp")
+
     def __init__(self, access_info: models.AccessInfo):
         self.access_info = access_info
 

@@ -28,6 +28,10 @@ class DriverTimeout(BackendUnreachable):
     """The back end did not answer in time."""
 
 
+class Cancelled(DriverTimeout):
+    """The driver call was stopped: it passed its deadline or was cancelled (see ``delfin_like.sdk.cancel``)."""
+
+
 class InvalidAccessInfo(DriverError):
     """The access information is incomplete or invalid for this driver."""
 

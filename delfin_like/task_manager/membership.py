@@ -12,7 +12,7 @@ import threading
 
 from oslo_log import log as logging
 
-from delfin_like import coordination
+from delfin_like import coordination, deployment
 from delfin_like.common import exception
 from delfin_like.conf import CONF
 from delfin_like.db import api as db_api
@@ -60,13 +60,13 @@ class Membership:
         try:
             coordination.join_group(
                 self._coord(),
-                CONF.task_manager.membership_group,
+                deployment.membership_group(),
                 {"id": self.member_id, "host": CONF.host, "lanes": list(self.lanes)},
             )
             self._joined = True
-            LOG.info("Task manager %s joined %s", self.member_id, CONF.task_manager.membership_group)
+            LOG.info("Task manager %s joined %s", self.member_id, deployment.membership_group())
         except exception.CoordinationUnavailable as e:
-            LOG.warning("Could not join %s (retrying): %s", CONF.task_manager.membership_group, e)
+            LOG.warning("Could not join %s (retrying): %s", deployment.membership_group(), e)
 
     def _loop(self) -> None:
         while not self._stop.wait(CONF.task_manager.report_interval):
@@ -94,7 +94,7 @@ class Membership:
             self._thread = None
         if self._joined:
             try:
-                coordination.leave_group(self._coord(), CONF.task_manager.membership_group)
+                coordination.leave_group(self._coord(), deployment.membership_group())
             except exception.CoordinationUnavailable:
                 pass
             self._joined = False

@@ -46,7 +46,8 @@ def deployment_conf(tmp_path, database_url: str, rabbit_url: str, redis_url: str
 
     port = free_port()
     conf = {
-        "DEFAULT": {"state_path": tmp_path / "state", "transport_url": rabbit_url},
+        # the topic names the deployment: tests sharing RabbitMQ and Redis stay apart
+        "DEFAULT": {"state_path": tmp_path / "state", "transport_url": rabbit_url, "deployment_name": topic},
         "api": {"host": "127.0.0.1", "port": port},
         "database": {"connection": database_url},
         "coordination": {"backend_url": redis_url},

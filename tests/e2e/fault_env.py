@@ -9,7 +9,6 @@ storages and reads rows through ``delfin_like.db.api`` on the same database.
 import os
 import re
 import signal
-import subprocess
 import time
 import uuid
 
@@ -77,6 +76,7 @@ class FaultEnv:
         conf = {
             "DEFAULT": {
                 "debug": str(debug).lower(),
+                "deployment_name": self.topic,
                 "state_path": str(tmp_path / "state"),
                 "transport_url": rabbit_url,
                 "graceful_shutdown_timeout": "15",
@@ -122,6 +122,8 @@ class FaultEnv:
         rpc_transport.register_opts()
         CONF.set_override("transport_url", rabbit_url)
         CONF.set_override("topic", self.topic, group="rpc")
+        # the exchange derives from the deployment name: casts from this process reach its task managers
+        CONF.set_override("deployment_name", self.topic)
         crypto.reset()
 
     # -------------------------------------------------------------- processes
@@ -265,9 +267,3 @@ def overlaps(holds: dict[str, list[tuple[float, float, str]]]) -> list[str]:
                 latest = (start, end, task)
     return found
 
-
-def run_root(cmd: list[str], timeout: float = 60) -> None:
-    """Run a service-control command; fail loudly if it does not succeed."""
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    if out.returncode != 0:
-        raise AssertionError(f"{' '.join(cmd)} failed ({out.returncode}): {out.stderr or out.stdout}")

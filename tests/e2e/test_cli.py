@@ -53,7 +53,9 @@ class Cli:
         self.argvs.append(argv)
         master, slave = pty.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 160, 0, 0))  # 40 rows, 160 columns
-        p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=slave, env=self.env)
+        # a terminal of that size whatever the caller's TERM (CI's is often dumb: 80 columns) or COLUMNS
+        env = {**self.env, "TERM": "xterm-256color", "COLUMNS": "160", "LINES": "40"}
+        p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=slave, env=env)
         os.close(slave)
         p.stdin.write(stdin.encode())
         p.stdin.close()
@@ -212,8 +214,9 @@ def test_sync_wait_on_a_terminal_shows_the_progress(server):
         "vendor": "fake_storage",
         "model": "fake_driver",
         "rest": {"host": "192.0.2.91", "port": 8443, "username": "admin", "password": SECRET},
-        # 400 volumes listed at 0.5 s a page: the sync runs about 1.5 s in its volume listing
-        "extra_attributes": {"pools": 2, "volumes": 400, "page_delay": 0.5},
+        # 400 volumes listed at 1 s a page: the sync runs about 3 s in its volume listing, which spans
+        # two or more of its (1 s apart) progress writes and several of the CLI's polls, loaded machine or not
+        "extra_attributes": {"pools": 2, "volumes": 400, "page_delay": 1.0},
     }
     api = Client(url)
     r = api.post("/v1/storages", body)

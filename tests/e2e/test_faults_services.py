@@ -1,14 +1,11 @@
 """Fault tests: RabbitMQ restarted under a burst of API sync requests; Redis restarted under running syncs.
 
-Both restart a service other tests share, once, for a few seconds, and always
-start it again in a ``finally``. They need root (``rabbitmqctl``, and the
-``redis-server`` command line of tools/run-tests.sh).
+Each test restarts a RabbitMQ node or a Redis server of its own, on free ports
+(:mod:`tests.private_services`), never the machine's shared servers.
 """
 
 import concurrent.futures
-import os
 import random
-import subprocess
 import threading
 import time
 
@@ -19,71 +16,49 @@ from delfin_like.common.constants import TaskStatus
 from delfin_like.db import api as db_api
 from delfin_like.rpc import client as rpc_client
 from delfin_like.rpc import transport as rpc_transport
-from tests import services
-from tests.e2e.fault_env import FaultEnv, lock_holds, overlaps, run_root
+from tests.e2e.fault_env import FaultEnv, lock_holds, overlaps
+from tests.private_services import private_rabbit, private_redis, wait_port  # noqa: F401 - fixtures
 from tests.unit.task_manager import fakes
 
 pytestmark = pytest.mark.services
 
 REQUESTS = 1000
+# sent before the outage; the rest are paced from the moment the broker is down (however long its
+# stop took on a loaded machine), so the burst always straddles the outage
+BEFORE_OUTAGE = REQUESTS // 3
 CLIENTS = 16
 STORAGES = 400
 # requests per second: the burst lasts long enough to straddle the outage
 RATE = 60
 BROKER_DOWN_SECONDS = 4
-# tools/run-tests.sh starts Redis this way: no persistence, so a restart loses every lock
-REDIS_START = [
-    "redis-server",
-    "--daemonize",
-    "yes",
-    "--bind",
-    "127.0.0.1",
-    "-::1",
-    "--port",
-    "6379",
-    "--save",
-    "",
-    "--appendonly",
-    "no",
-    "--dir",
-    "/var/lib/redis",
-    "--logfile",
-    "/var/log/redis/ci.log",
-]
 
 
-def _need_root(tool: str) -> None:
-    if os.geteuid() != 0 or not any(
-        os.access(os.path.join(d, tool), os.X_OK) for d in os.environ.get("PATH", "").split(os.pathsep) + ["/usr/sbin"]
-    ):
-        message = f"restarting a shared service needs root and {tool}"
-        if services.IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
+def _faults(tmp_path, postgresql_url, rabbit_url, redis_url, fernet_key):
+    env = FaultEnv(tmp_path, postgresql_url, rabbit_url, redis_url, fernet_key, debug=True)
+    try:
+        yield env
+    finally:
+        env.kill_all()
+        rpc_transport.cleanup()
 
 
 @pytest.fixture
-def faults(tmp_path, postgresql_url, rabbit_url, redis_url, fernet_key):
-    env = FaultEnv(tmp_path, postgresql_url, rabbit_url, redis_url, fernet_key, debug=True)
-    yield env
-    env.kill_all()
-    rpc_transport.cleanup()
+def broker_faults(tmp_path, postgresql_url, private_rabbit, redis_url, fernet_key):  # noqa: F811
+    """The processes on a RabbitMQ node of this module's own (the shared Redis is never stopped)."""
+    yield from _faults(tmp_path, postgresql_url, private_rabbit.url, redis_url, fernet_key)
 
 
-def _wait_port(port: int, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if services._reachable("127.0.0.1", port, timeout=1):
-            return True
-        time.sleep(0.2)
-    return False
+@pytest.fixture
+def redis_faults(tmp_path, postgresql_url, rabbit_url, private_redis, fernet_key):  # noqa: F811
+    """The processes on a Redis server of this test's own (the shared RabbitMQ is never stopped)."""
+    yield from _faults(tmp_path, postgresql_url, rabbit_url, private_redis.url, fernet_key)
 
 
 # ------------------------------------------------------------------ RabbitMQ
 
 
-def test_rabbitmq_restart_during_a_burst_of_sync_requests(faults):
-    _need_root("rabbitmqctl")
+def test_rabbitmq_restart_during_a_burst_of_sync_requests(broker_faults, private_rabbit):  # noqa: F811
+    faults = broker_faults
     for _ in range(2):
         faults.start_task_manager()
     faults.start_scheduler()
@@ -101,6 +76,7 @@ def test_rabbitmq_restart_during_a_burst_of_sync_requests(faults):
     answered: list[tuple[float, float, int, dict]] = []  # (sent, received, status, body)
     errors: list[str] = []
     window: dict[str, float] = {}
+    broker_down = threading.Event()
     lock = threading.Lock()
     local = threading.local()
 
@@ -108,7 +84,12 @@ def test_rabbitmq_restart_during_a_burst_of_sync_requests(faults):
         index, storage_id = index_and_storage
         session = getattr(local, "session", None) or requests.Session()
         local.session = session
-        time.sleep(max(0.0, burst_start + index / RATE - time.monotonic()))
+        if index < BEFORE_OUTAGE:
+            start, position = burst_start, index
+        else:
+            broker_down.wait(180)  # bounded: set in a finally
+            start, position = window.get("down_monotonic", burst_start), index - BEFORE_OUTAGE
+        time.sleep(max(0.0, start + position / RATE - time.monotonic()))
         sent = time.time()
         try:
             # bounded: a request that hangs is a failure, not a wait
@@ -121,18 +102,20 @@ def test_rabbitmq_restart_during_a_burst_of_sync_requests(faults):
             answered.append((sent, time.time(), r.status_code, r.json()))
 
     def restart_broker():
-        # once a quarter of the burst is answered, the broker goes away for a few seconds (bounded wait:
+        # once a quarter of the requests is answered, the broker goes away for a few seconds (bounded wait:
         # a request failing in a way neither list records must not hold the broker up forever)
         deadline = time.monotonic() + 120
         while len(answered) < REQUESTS // 4 and not errors and time.monotonic() < deadline:
             time.sleep(0.05)
         try:
-            run_root(["rabbitmqctl", "stop_app"])
-            window["down"] = time.time()
+            private_rabbit.stop_app()
+            window["down"], window["down_monotonic"] = time.time(), time.monotonic()
+            broker_down.set()
             time.sleep(BROKER_DOWN_SECONDS)
         finally:
+            broker_down.set()
             window["up_requested"] = time.time()
-            run_root(["rabbitmqctl", "start_app"], timeout=120)
+            private_rabbit.start_app()
             window["up"] = time.time()
 
     restarter = threading.Thread(target=restart_broker)
@@ -144,8 +127,8 @@ def test_rabbitmq_restart_during_a_burst_of_sync_requests(faults):
     finally:
         restarter.join(180)
         if "up" not in window:
-            run_root(["rabbitmqctl", "start_app"], timeout=120)
-    assert _wait_port(5672, 60)
+            private_rabbit.start_app()
+    assert wait_port(private_rabbit.port, 60)
 
     assert errors == [], errors[:5]
     assert len(answered) == REQUESTS
@@ -169,8 +152,8 @@ def test_rabbitmq_restart_during_a_burst_of_sync_requests(faults):
 # ------------------------------------------------------------------ Redis
 
 
-def test_redis_restart_never_lets_two_syncs_of_a_storage_overlap(faults):
-    _need_root("redis-server")
+def test_redis_restart_never_lets_two_syncs_of_a_storage_overlap(redis_faults, private_redis):  # noqa: F811
+    faults = redis_faults
     managers = [faults.start_task_manager() for _ in range(3)]
     faults.start_scheduler()
     # slow syncs: each holds its storage's lock for over 8 s, well across the restart
@@ -193,16 +176,13 @@ def test_redis_restart_never_lets_two_syncs_of_a_storage_overlap(faults):
     queue_syncs()
     time.sleep(1.5)
     down = time.time()
+    # no persistence: the restarted server has lost every lock key
+    private_redis.kill()
     try:
-        run_root(["redis-cli", "shutdown", "nosave"], timeout=30)
-    except AssertionError:
-        pass  # redis-cli reports the closed connection of a successful shutdown as an error
-    try:
-        assert not _wait_port(6379, 0.5)
+        assert wait_port(private_redis.port, 5, up=False)
         time.sleep(1)
     finally:
-        subprocess.run(REDIS_START, capture_output=True, timeout=30)
-        assert _wait_port(6379, 30)
+        private_redis.start()
         up = time.time()
     for _ in range(3):
         time.sleep(2)

@@ -6,9 +6,10 @@ import os
 import pathlib
 import pkgutil
 import re
+import socket
 
 import pytest
-from oslo_config import cfg
+from oslo_config import cfg, generator
 
 from delfin_like import conf
 from delfin_like.conf import CONF, default, opts
@@ -21,6 +22,7 @@ GROUPS = (
     "coordination",
     "database",
     "exporters",
+    "retention",
     "rpc",
     "scheduler",
     "security",
@@ -45,7 +47,8 @@ def test_defaults():
     assert CONF.coordination.backend_url is None
     assert CONF.security.fernet_keys == []
     assert CONF.security.fernet_key_file is None
-    assert CONF.rpc.topic == "delfin_like.task"
+    assert CONF.rpc.topic is None  # derived from deployment_name
+    assert CONF.deployment_name == "default"
     assert CONF.storage_driver.timeout == 60.0
     assert CONF.storage_driver.probe_timeout == 20.0
     assert CONF.task_manager.lease_seconds == 60
@@ -100,12 +103,21 @@ def test_generator_entry_point():
     assert ours[0].load() is opts.list_opts
 
 
-def test_no_environment_dependent_sample_defaults():
-    # the sample must not carry this machine's home directory or host name
-    text = SAMPLE.read_text()
-    assert os.path.expanduser("~") + "/.local" not in text
-    assert "#state_path = $HOME/.local/share/delfin-like" in text
-    assert "#host = <hostname>" in text
+def test_no_environment_dependent_sample_defaults(tmp_path, monkeypatch):
+    """The generator itself (not only the committed sample) writes no home directory or host name."""
+    home = tmp_path / "home-of-the-generator"
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("XDG_DATA_HOME", raising=False)
+    out = tmp_path / "generated.conf"
+    root = SAMPLE.parents[2]
+    generator.main(["--config-file", str(root / "etc" / "delfin_like" / "delfin_like-config-generator.conf"),
+                    "--output-file", str(out)])
+    for text in (out.read_text(), SAMPLE.read_text()):
+        assert str(home) not in text
+        assert os.path.expanduser("~") + "/.local" not in text
+        assert f"= {socket.gethostname()}\n" not in text
+        assert "#state_path = $HOME/.local/share/delfin-like" in text
+        assert "#host = <hostname>" in text
 
 
 @pytest.mark.parametrize("group", ("DEFAULT", *GROUPS))

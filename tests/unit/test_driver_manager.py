@@ -174,6 +174,27 @@ def test_call_with_deadline_times_out_to_backend_unreachable():
     assert "0.2" in e.value.msg
 
 
+def test_a_timed_out_call_is_told_to_stop_and_its_thread_ends():
+    from delfin_like.sdk import cancel
+
+    spins = [0]
+
+    def busy():
+        # CPU-bound driver work that checks its token, as the sdk asks
+        while True:
+            spins[0] += 1
+            cancel.check()
+
+    with pytest.raises(exception.BackendUnreachable):
+        driver_manager.call_with_deadline(busy, 0.2, what="busy")
+    deadline = time.monotonic() + 10
+    while any(t.name == "driver-busy" for t in threading.enumerate()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [t for t in threading.enumerate() if t.name == "driver-busy"]
+    stopped_at = spins[0]
+    assert stopped_at > 0 and spins[0] == stopped_at
+
+
 def test_call_with_deadline_translates_driver_errors():
     def fail():
         raise sdk_exc.InvalidCredentials("bad password")

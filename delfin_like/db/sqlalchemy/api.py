@@ -101,7 +101,7 @@ def storage_get(storage_id: str) -> dict:
 
 
 @translate_errors
-def storage_list(filters=None, limit=None, offset=None, marker=None, sort=None) -> list[dict]:
+def storage_list(filters=None, limit=None, offset=None, marker=None, sort=None, with_count=False) -> list[dict]:
     joined, cols = _storage_select()
     with read() as conn:
         marker_row = query.marker_row(conn, storages, marker)
@@ -110,7 +110,8 @@ def storage_list(filters=None, limit=None, offset=None, marker=None, sort=None) 
             default_sort=[("created_at", "asc")], filters=filters, limit=limit, offset=offset,
             marker_values=marker_row, sort=sort,
         ).select_from(joined)
-        return [_storage_dict(r) for r in conn.execute(stmt)]
+        rows = [_storage_dict(r) for r in conn.execute(stmt)]
+        return query.page(conn, rows, storages, STORAGE_FILTERS, filters, with_count)
 
 
 def _storage_values(storage) -> dict:
@@ -287,7 +288,7 @@ def access_info_get(storage_id: str) -> dict:
 
 
 @translate_errors
-def access_info_list(filters=None, limit=None, offset=None, marker=None, sort=None) -> list[dict]:
+def access_info_list(filters=None, limit=None, offset=None, marker=None, sort=None, with_count=False) -> list[dict]:
     """Stored access infos (secrets as tokens); ``marker`` is a storage id."""
     with read() as conn:
         marker_row = query.marker_row(conn, access_infos, marker, key="storage_id")
@@ -296,7 +297,8 @@ def access_info_list(filters=None, limit=None, offset=None, marker=None, sort=No
             default_sort=[("created_at", "asc")], filters=filters, limit=limit, offset=offset,
             marker_values=marker_row, sort=sort, unique_key="storage_id",
         )
-        return [_access_info_dict(r) for r in conn.execute(stmt)]
+        rows = [_access_info_dict(r) for r in conn.execute(stmt)]
+        return query.page(conn, rows, access_infos, ACCESS_INFO_FILTERS, filters, with_count)
 
 
 @translate_errors
@@ -425,7 +427,7 @@ def task_state(task_id: str) -> dict:
 
 
 @translate_errors
-def task_list(filters=None, limit=None, offset=None, marker=None, sort=None) -> list[dict]:
+def task_list(filters=None, limit=None, offset=None, marker=None, sort=None, with_count=False) -> list[dict]:
     with read() as conn:
         marker_row = query.marker_row(conn, tasks, marker)
         stmt = query.build_list(
@@ -433,7 +435,8 @@ def task_list(filters=None, limit=None, offset=None, marker=None, sort=None) -> 
             default_sort=[("created_at", "desc")], filters=filters, limit=limit, offset=offset,
             marker_values=marker_row, sort=sort,
         )
-        return [task_dict(r) for r in conn.execute(stmt)]
+        rows = [task_dict(r) for r in conn.execute(stmt)]
+        return query.page(conn, rows, tasks, TASK_FILTERS, filters, with_count)
 
 
 @translate_errors
@@ -448,6 +451,7 @@ def task_claim(task_id: str, owner: str, lease_seconds: int) -> dict | None:
                 status=TaskStatus.RUNNING, lease_owner=owner,
                 lease_expires_at=now + datetime.timedelta(seconds=lease_seconds),
                 attempts=tasks.c.attempts + 1, started_at=now, updated_at=now, not_before=None, progress=None,
+                lock_acquired_at=None,
             )
         ).rowcount
     return task_get(task_id) if claimed == 1 else None
@@ -461,6 +465,17 @@ def task_progress_set(task_id: str, owner: str, progress: dict) -> bool:
             tasks.update()
             .where(tasks.c.id == task_id, tasks.c.lease_owner == owner, tasks.c.status == TaskStatus.RUNNING)
             .values(progress=dumps(progress))
+        ).rowcount == 1
+
+
+@translate_errors
+def task_lock_acquired(task_id: str, owner: str) -> bool:
+    """Record that the RUNNING task held by ``owner`` took its storage lock now; False if not ours."""
+    with write() as conn:
+        return conn.execute(
+            tasks.update()
+            .where(tasks.c.id == task_id, tasks.c.lease_owner == owner, tasks.c.status == TaskStatus.RUNNING)
+            .values(lock_acquired_at=utcnow())
         ).rowcount == 1
 
 

@@ -14,7 +14,7 @@ from oslo_log import log as logging
 
 from delfin_like import diff
 from delfin_like.common import exception
-from delfin_like.common.constants import TaskStatus
+from delfin_like.common.constants import TaskStatus, TaskType
 from delfin_like.conf import CONF
 from delfin_like.db.sqlalchemy import bulk, models, query
 from delfin_like.db.sqlalchemy.engine import read, translate_errors, write
@@ -70,7 +70,10 @@ def resource_fingerprints(storage_id: str, resource_type: str) -> dict[str, tupl
     native = table.c[sdk_models.RESOURCE_MODELS[resource_type].NATIVE_ID]
     stmt = sa.select(native, table.c.id, table.c.fingerprint).where(table.c.storage_id == storage_id)
     with read() as conn:
-        return {n: (i, f) for n, i, f in conn.execute(stmt)}
+        # stream the rows (a server-side cursor where the driver has one) instead of
+        # buffering a million Row objects next to the mapping built from them
+        result = conn.execution_options(stream_results=True, yield_per=10_000).execute(stmt)
+        return {n: (i, f) for n, i, f in result}
 
 
 def _batched(items, size):
@@ -86,13 +89,17 @@ def _apply_change_set(conn, storage_id: str, changes: diff.ChangeSet, now) -> in
     size = CONF.database.write_batch_size
     written = 0
 
+    def _values(resource):
+        # the sync's spool already holds the column values as a tuple; plain lists hold models
+        return resource if type(resource) is tuple else getter(resource)
+
     if changes.added:
         columns = [*fields, "id", "storage_id", "fingerprint", "created_at", "updated_at"]
         stamp = bulk.timestamp(conn, now)
         for batch in _batched(changes.added, size):
             ids = new_ids(len(batch))
             rows = [
-                (*getter(resource), row_id, storage_id, fp, stamp, stamp)
+                (*_values(resource), row_id, storage_id, fp, stamp, stamp)
                 for (resource, fp), row_id in zip(batch, ids, strict=True)
             ]
             bulk.insert_rows(conn, table, columns, rows)
@@ -107,7 +114,7 @@ def _apply_change_set(conn, storage_id: str, changes: diff.ChangeSet, now) -> in
         for batch in _batched(changes.updated, size):
             rows = []
             for row_id, resource, fp in batch:
-                row = dict(zip(fields, getter(resource), strict=True))
+                row = dict(zip(fields, _values(resource), strict=True))
                 row.update(b_id=row_id, fingerprint=fp, updated_at=now)
                 rows.append(row)
             conn.execute(stmt, rows)
@@ -164,7 +171,8 @@ def sync_apply(storage_id: str, task_id: str, owner: str | None, storage, change
         if owner is not None:
             owned = owned & (tasks.c.lease_owner == owner)
         done = conn.execute(
-            tasks.update().where(owned).values(**finish_values(TaskStatus.COMPLETED, result, None, now))
+            tasks.update().where(owned).values(
+                **finish_values(TaskStatus.COMPLETED, result, None, now, task_type=TaskType.SYNC))
         ).rowcount
         if done != 1:
             # raising rolls the whole change set back
@@ -183,7 +191,9 @@ def resource_get(resource_type: str, resource_id: str) -> dict:
 
 
 @translate_errors
-def resource_list(resource_type: str, filters=None, limit=None, offset=None, marker=None, sort=None) -> list[dict]:
+def resource_list(
+    resource_type: str, filters=None, limit=None, offset=None, marker=None, sort=None, with_count=False
+) -> list[dict]:
     table = _table(resource_type)
     with read() as conn:
         marker_row = query.marker_row(conn, table, marker)
@@ -192,4 +202,5 @@ def resource_list(resource_type: str, filters=None, limit=None, offset=None, mar
             default_sort=[("created_at", "asc")], filters=filters, limit=limit, offset=offset,
             marker_values=marker_row, sort=sort,
         )
-        return [dict(r._mapping) for r in conn.execute(stmt)]
+        rows = [dict(r._mapping) for r in conn.execute(stmt)]
+        return query.page(conn, rows, table, filter_keys(table), filters, with_count)

@@ -33,6 +33,7 @@ class Job(Base, TimestampMixin):
     __table_args__ = (
         UniqueConstraint("storage_id", "job_id"),
         Index("ix_jobs_status", "status"),
+        *models.list_indexes("jobs", sorts=("created_at",)),
     )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
@@ -90,7 +91,8 @@ def job_create(storage_id: str, spec: dict, priority: str) -> tuple[dict, dict]:
         "namespace": spec.get("namespace") or "default",
         "spec": json.dumps(spec, sort_keys=True),
         "status": "PENDING",
-        "message": "waiting for a task manager",
+        # true whether or not a task manager runs: the task is queued, nothing has taken it yet
+        "message": "queued: its submit task has not started",
         "submit_task_id": task["id"],
         "created_at": now,
         "updated_at": now,
@@ -139,6 +141,7 @@ def job_list(
     offset: int | None = None,
     marker: str | None = None,
     sort=None,
+    with_count: bool = False,
 ) -> list[dict]:
     """Jobs with exact filters (``storage_id``, ``status``, ``job_id``, ``namespace``, ``name``, ``node``),
     paged and sorted like every list (default: oldest first). :raises InvalidInput:"""
@@ -155,7 +158,8 @@ def job_list(
             marker_values=query.marker_row(conn, jobs, marker),
             sort=sort,
         )
-        return [_dict(row) for row in conn.execute(stmt)]
+        rows = [_dict(row) for row in conn.execute(stmt)]
+        return query.page(conn, rows, jobs, _FILTER_KEYS, filters, with_count)
 
 
 @translate_errors

@@ -73,7 +73,7 @@ def task_manager_report(
 
 
 @translate_errors
-def task_manager_list(filters=None, limit=None, offset=None, marker=None, sort=None) -> list[dict]:
+def task_manager_list(filters=None, limit=None, offset=None, marker=None, sort=None, with_count=False) -> list[dict]:
     """Task manager records (``lanes`` as a list), newest start first unless sorted otherwise."""
     with read() as conn:
         marker_row = query.marker_row(conn, task_managers, marker)
@@ -89,7 +89,8 @@ def task_manager_list(filters=None, limit=None, offset=None, marker=None, sort=N
             marker_values=marker_row,
             sort=sort,
         )
-        return [_member_dict(r) for r in conn.execute(stmt)]
+        rows = [_member_dict(r) for r in conn.execute(stmt)]
+        return query.page(conn, rows, task_managers, TASK_MANAGER_FILTERS, filters, with_count)
 
 
 @translate_errors

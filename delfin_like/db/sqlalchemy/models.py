@@ -41,6 +41,22 @@ NAME = String(255)
 FINGERPRINT = String(32)
 
 
+def list_indexes(table: str, sorts=("created_at", "name"), by_storage: bool = True, key: str = "id") -> tuple:
+    """The indexes that serve a list route's keyset pages (revision 0010).
+
+    One per documented sort key, ending in the unique tie-breaker ``key`` so
+    ``ORDER BY sort, key`` and the marker's ``WHERE sort >= v AND (...)`` are an
+    index range scan; with ``by_storage``, the same again led by ``storage_id``
+    for the ``storage_id=`` filter. Descending orders scan them backwards.
+    """
+    out = []
+    for sort in sorts:
+        out.append(Index(f"ix_{table}_{sort}_{key}", sort, key))
+        if by_storage:
+            out.append(Index(f"ix_{table}_storage_id_{sort}_{key}", "storage_id", sort, key))
+    return tuple(out)
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
@@ -52,6 +68,7 @@ class TimestampMixin:
 
 class Storage(Base, TimestampMixin):
     __tablename__ = "storages"
+    __table_args__ = list_indexes("storages", by_storage=False)
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     name: Mapped[str] = mapped_column(NAME, nullable=False)
@@ -81,6 +98,7 @@ class AccessInfo(Base, TimestampMixin):
     """How to reach a storage. Secrets inside the JSON blocks are Fernet tokens."""
 
     __tablename__ = "access_infos"
+    __table_args__ = list_indexes("access_infos", sorts=("created_at",), by_storage=False, key="storage_id")
 
     storage_id: Mapped[str] = mapped_column(
         ID, ForeignKey("storages.id", ondelete="CASCADE"), primary_key=True
@@ -117,7 +135,7 @@ class StorageEndpoint(Base):
 
 class StoragePool(Base, TimestampMixin):
     __tablename__ = "storage_pools"
-    __table_args__ = (UniqueConstraint("storage_id", "native_storage_pool_id"),)
+    __table_args__ = (UniqueConstraint("storage_id", "native_storage_pool_id"), *list_indexes("storage_pools"))
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     storage_id: Mapped[str] = mapped_column(ID, ForeignKey("storages.id", ondelete="CASCADE"), nullable=False)
@@ -135,7 +153,7 @@ class StoragePool(Base, TimestampMixin):
 
 class Volume(Base, TimestampMixin):
     __tablename__ = "volumes"
-    __table_args__ = (UniqueConstraint("storage_id", "native_volume_id"),)
+    __table_args__ = (UniqueConstraint("storage_id", "native_volume_id"), *list_indexes("volumes"))
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     storage_id: Mapped[str] = mapped_column(ID, ForeignKey("storages.id", ondelete="CASCADE"), nullable=False)
@@ -156,7 +174,7 @@ class Volume(Base, TimestampMixin):
 
 class Controller(Base, TimestampMixin):
     __tablename__ = "controllers"
-    __table_args__ = (UniqueConstraint("storage_id", "native_controller_id"),)
+    __table_args__ = (UniqueConstraint("storage_id", "native_controller_id"), *list_indexes("controllers"))
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     storage_id: Mapped[str] = mapped_column(ID, ForeignKey("storages.id", ondelete="CASCADE"), nullable=False)
@@ -174,7 +192,7 @@ class Controller(Base, TimestampMixin):
 
 class Port(Base, TimestampMixin):
     __tablename__ = "ports"
-    __table_args__ = (UniqueConstraint("storage_id", "native_port_id"),)
+    __table_args__ = (UniqueConstraint("storage_id", "native_port_id"), *list_indexes("ports"))
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     storage_id: Mapped[str] = mapped_column(ID, ForeignKey("storages.id", ondelete="CASCADE"), nullable=False)
@@ -199,7 +217,7 @@ class Port(Base, TimestampMixin):
 
 class Disk(Base, TimestampMixin):
     __tablename__ = "disks"
-    __table_args__ = (UniqueConstraint("storage_id", "native_disk_id"),)
+    __table_args__ = (UniqueConstraint("storage_id", "native_disk_id"), *list_indexes("disks"))
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     storage_id: Mapped[str] = mapped_column(ID, ForeignKey("storages.id", ondelete="CASCADE"), nullable=False)
@@ -230,6 +248,10 @@ class Task(Base, TimestampMixin):
     __table_args__ = (
         Index("ix_tasks_status_priority", "status", "priority"),
         Index("ix_tasks_storage_id_type", "storage_id", "type"),
+        # retention: finished tasks by age, and the newest of each (storage, type)
+        Index("ix_tasks_status_finished_at", "status", "finished_at"),
+        Index("ix_tasks_storage_id_type_finished_at", "storage_id", "type", "finished_at"),
+        *list_indexes("tasks", sorts=("created_at",)),
     )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
@@ -241,6 +263,8 @@ class Task(Base, TimestampMixin):
     lease_owner: Mapped[str | None] = mapped_column(NAME)
     lease_expires_at: Mapped[datetime.datetime | None] = mapped_column(Timestamp)
     started_at: Mapped[datetime.datetime | None] = mapped_column(Timestamp)
+    # when the attempt took the storage lock (started_at is the claim, before the lock wait)
+    lock_acquired_at: Mapped[datetime.datetime | None] = mapped_column(Timestamp)
     finished_at: Mapped[datetime.datetime | None] = mapped_column(Timestamp)
     result: Mapped[str | None] = mapped_column(Text)
     error: Mapped[str | None] = mapped_column(Text)
@@ -282,6 +306,7 @@ class TaskManagerRecord(Base):
     """One task manager process: written at start, at every report and at stop."""
 
     __tablename__ = "task_managers"
+    __table_args__ = list_indexes("task_managers", sorts=("started_at",), by_storage=False)
 
     # the process's lease owner id (<host>:<pid>:<random>), as in tasks.lease_owner
     id: Mapped[str] = mapped_column(NAME, primary_key=True)
@@ -295,3 +320,15 @@ class TaskManagerRecord(Base):
     tasks_done: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     tasks_failed: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     stopped_at: Mapped[datetime.datetime | None] = mapped_column(Timestamp)
+
+
+class DeploymentIdentity(Base):
+    """The one row naming the deployment this database belongs to; written by its first process."""
+
+    __tablename__ = "deployment_identity"
+
+    # always 1: a second row cannot exist
+    singleton: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    database_id: Mapped[str] = mapped_column(ID, nullable=False)
+    name: Mapped[str] = mapped_column(NAME, nullable=False)
+    created_at: Mapped[datetime.datetime] = mapped_column(Timestamp, nullable=False)

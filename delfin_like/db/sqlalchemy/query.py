@@ -72,6 +72,33 @@ def parse_sort(sort) -> list[tuple[str, str]]:
     return out
 
 
+def _where_filters(stmt, table: sa.Table, filter_keys, filters):
+    """``stmt`` restricted to the rows whose columns equal ``filters``; InvalidInput for an unknown key."""
+    for key, value in (filters or {}).items():
+        if key not in filter_keys:
+            raise exception.InvalidInput(f"unknown filter {key!r}; known: {', '.join(sorted(filter_keys))}")
+        column = table.c[key]
+        value = _coerce(column, key, value)
+        stmt = stmt.where(column.is_(None) if value is None else column == value)
+    return stmt
+
+
+class Page(list):
+    """The rows of one list page; ``total`` is the count of rows matching the filters, or None
+    when it was not asked for (``with_count``), as counting reads every matching index entry."""
+
+    total: int | None = None
+
+
+def page(conn: sa.Connection, rows, table: sa.Table, filter_keys, filters, with_count: bool) -> Page:
+    """``rows`` as a :class:`Page`, counted (``SELECT count(*) ... WHERE <filters>``) only if ``with_count``."""
+    result = Page(rows)
+    if with_count:
+        stmt = _where_filters(sa.select(sa.func.count()).select_from(table), table, filter_keys, filters)
+        result.total = conn.execute(stmt).scalar_one()
+    return result
+
+
 def build_list(
     table: sa.Table,
     columns,
@@ -92,20 +119,16 @@ def build_list(
     :param unique_key: a unique column, appended to the sort so the order is total.
     :raises InvalidInput: for an unknown filter or sort key or a bad value.
     """
-    stmt = sa.select(*columns)
-    for key, value in (filters or {}).items():
-        if key not in filter_keys:
-            raise exception.InvalidInput(f"unknown filter {key!r}; known: {', '.join(sorted(filter_keys))}")
-        column = table.c[key]
-        value = _coerce(column, key, value)
-        stmt = stmt.where(column.is_(None) if value is None else column == value)
+    stmt = _where_filters(sa.select(*columns), table, filter_keys, filters)
 
     keys = parse_sort(sort) or list(default_sort)
     for key, _ in keys:
         if key not in sort_keys:
             raise exception.InvalidInput(f"unknown sort key {key!r}; known: {', '.join(sorted(sort_keys))}")
     if unique_key not in [k for k, _ in keys]:
-        keys.append((unique_key, "asc"))  # unique tie-breaker
+        # unique tie-breaker, in the direction of the last key: an index on (sort keys..., unique key)
+        # then serves the whole ORDER BY, forwards or backwards, without a sort step
+        keys.append((unique_key, keys[-1][1] if keys else "asc"))
 
     if marker_values is not None:
         stmt = stmt.where(_after_marker(table, keys, marker_values))
@@ -119,14 +142,31 @@ def build_list(
 
 
 def _after_marker(table: sa.Table, keys, marker) -> sa.ColumnElement:
-    """Rows strictly after ``marker`` in the order given by ``keys`` (all non-null columns)."""
+    """Rows strictly after ``marker`` in the order given by ``keys`` (all non-null columns).
+
+    Written as ``k1 >= v1 AND (k1 > v1 OR k1 = v1 AND k2 > v2 OR ...)`` rather than a
+    row-value comparison: the leading range is what lets SQLite, PostgreSQL and
+    MariaDB seek the index instead of reading it from its start (MariaDB does not
+    use an index for ``(k1, k2) > (v1, v2)``); the OR part only trims the ties.
+    Where every key runs in one direction the row-value comparison is added as well:
+    PostgreSQL takes it as the index condition, where with the OR alone it may read
+    every tie of ``k1`` (a sync's rows share one ``created_at``) into a bitmap and sort.
+    """
     clauses = []
     for i, (key, direction) in enumerate(keys):
         equal_prefix = [table.c[k] == marker[k] for k, _ in keys[:i]]
         column = table.c[key]
         beyond = column > marker[key] if direction == "asc" else column < marker[key]
         clauses.append(sa.and_(*equal_prefix, beyond))
-    return sa.or_(*clauses)
+    first_key, first_dir = keys[0]
+    first = table.c[first_key]
+    seek = first >= marker[first_key] if first_dir == "asc" else first <= marker[first_key]
+    directions = {direction for _, direction in keys}
+    if len(keys) > 1 and len(directions) == 1:
+        columns = sa.tuple_(*[table.c[k] for k, _ in keys])
+        values = tuple(marker[k] for k, _ in keys)  # each bound with its column's type
+        seek = sa.and_(seek, columns > values if directions == {"asc"} else columns < values)
+    return sa.and_(seek, sa.or_(*clauses))
 
 
 def marker_row(conn: sa.Connection, table: sa.Table, marker: str | None, key: str = "id"):

@@ -6,7 +6,7 @@ import os
 import time
 import uuid
 
-from delfin_like.common.constants import TaskStatus
+from delfin_like.common.constants import RESOURCE_TYPES, TaskStatus, TaskType
 
 
 def utcnow() -> datetime.datetime:
@@ -56,16 +56,42 @@ def task_values(type_: str, storage_id: str | None, priority: str, now, task_id:
 
 
 def task_dict(row) -> dict:
-    """A ``tasks`` row as a dict, its ``result`` and ``progress`` decoded from JSON."""
+    """A ``tasks`` row as a dict, its ``result`` and ``progress`` decoded from JSON; a finished
+    task's progress is closed (:func:`final_progress`) whichever path ended it."""
     out = dict(row._mapping)
     for key in ("result", "progress"):
         out[key] = json.loads(out[key]) if out[key] else None
+    if out.get("status") in TaskStatus.FINISHED:
+        out["progress"] = final_progress(out["progress"], out.get("type"), out["result"])
     return out
 
 
-def finish_values(status: str, result: dict | None, error: str | None, now) -> dict:
-    """Column values that end a task."""
-    return {
+def final_progress(progress: dict | None, task_type: str | None, result: dict | None) -> dict:
+    """The progress of a finished task: phase ``finished``, no listing under way, and for a
+    completed sync the final counts of every resource type (from its result).
+
+    :param progress: the last snapshot the job wrote, if any (a failed or cancelled sync keeps
+        what it had listed); :returns: a new dict.
+    """
+    out = dict(progress or {})
+    if progress is not None and progress.get("phase") == "finished":
+        return out
+    out.update(phase="finished", current=None, listed=0)
+    if task_type == TaskType.SYNC:
+        out.setdefault("resource_types", list(RESOURCE_TYPES))
+        out.setdefault("done", [])
+        out.setdefault("changes", {})
+        if result:
+            listed = [rt for rt in RESOURCE_TYPES if rt in result]
+            out.update(done=listed, changes={rt: result[rt] for rt in listed})
+    return out
+
+
+def finish_values(status: str, result: dict | None, error: str | None, now, task_type: str | None = None,
+                  progress: dict | None = None) -> dict:
+    """Column values that end a task; with ``task_type`` its closed progress is written too
+    (else the last snapshot stays in the row and :func:`task_dict` closes it when read)."""
+    values = {
         "status": status,
         "result": dumps(result),
         "error": error,
@@ -73,3 +99,6 @@ def finish_values(status: str, result: dict | None, error: str | None, now) -> d
         "updated_at": now,
         "lease_expires_at": None,
     }
+    if task_type is not None:
+        values["progress"] = dumps(final_progress(progress, task_type, result))
+    return values

@@ -18,6 +18,11 @@ With ``lock`` set (what ``coordination.storage_lock`` yields), the same checks,
 and :meth:`Checkpoint.check_lock` before the write, also ask the coordination
 backend whether the storage lock is still ours: if it is not (a backend that
 lost it), the job stops and the task is handed back for another attempt.
+
+With ``deadline`` set (a :class:`delfin_like.sdk.cancel.Token` of ``timeout`` s)
+and ``max_items``, :meth:`watch` also stops a listing that passes the
+deadline (SyncTimedOut) or yields more than ``max_items`` (SyncTooLarge), so a
+huge or endless listing can neither run nor grow the process for ever.
 """
 
 import time
@@ -53,6 +58,10 @@ class Checkpoint:
         # what the job reports of itself (see report)
         self.progress: dict | None = None
         self._next_report = self._next
+        # bounds of every listing watched (see the module docstring); None: unbounded
+        self.deadline = None
+        self.timeout: float | None = None
+        self.max_items: int | None = None
 
     def check(self, force: bool = False) -> None:
         """Raise SyncAborted if the task is no longer ours to run.
@@ -104,11 +113,24 @@ class Checkpoint:
         except exception.DatabaseUnavailable:
             LOG.debug("Task %s: progress not recorded, database unavailable", self.task_id)
 
-    def watch(self, items: Iterable) -> Iterator:
-        """Yield ``items`` (a driver listing), checking before each one once ``interval`` has passed,
-        and counting them in ``progress["listed"]`` when the job keeps a progress."""
+    def check_deadline(self, during: str) -> None:
+        """Raise SyncTimedOut if ``deadline`` has passed (``during`` says what the job was doing)."""
+        if self.deadline is not None and self.deadline.expired:
+            raise exception.SyncTimedOut(storage_id=self.storage_id, timeout=f"{self.timeout:g}", during=during)
+
+    def watch(self, items: Iterable, what: str = "items") -> Iterator:
+        """Yield ``items`` (a driver listing of ``what``), checking before each one once ``interval`` has
+        passed, counting them in ``progress["listed"]`` when the job keeps a progress, and stopping at
+        ``deadline`` or past ``max_items``."""
         progress = self.progress
+        deadline, limit = self.deadline, self.max_items
+        count = 0
         for item in items:
+            count += 1
+            if limit is not None and count > limit:
+                raise exception.SyncTooLarge(storage_id=self.storage_id, limit=limit, resource_type=what)
+            if deadline is not None and deadline.expired:
+                self.check_deadline(f"listing {what} ({count - 1} listed)")
             if progress is not None:
                 progress["listed"] = progress.get("listed", 0) + 1
             now = time.monotonic()

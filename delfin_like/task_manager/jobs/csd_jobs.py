@@ -105,7 +105,13 @@ def _refused(job: dict, e: sdk_exc.DriverError) -> None:
     else:
         reason = e.message
     db_api.job_mirror(
-        job["id"], {"status": models.JobStatus.FAILED, "error": reason, "completed_at": _epoch_to_db(time.time())}
+        job["id"],
+        {
+            "status": models.JobStatus.FAILED,
+            "message": "refused by the node",
+            "error": reason,
+            "completed_at": _epoch_to_db(time.time()),
+        },
     )
     LOG.warning("Job %s (%s) refused by the back end: %s (%s)", job["id"], job["job_id"], reason, e.detail)
     raise exception.InvalidJob(reason)
@@ -153,6 +159,7 @@ def _follow(driver, job: dict, remote: models.Job, task_id: str, owner: str) -> 
                 job["id"],
                 {
                     "status": models.JobStatus.FAILED,
+                    "message": "lost by the node",
                     "error": "the node no longer knows the job",
                     "completed_at": _epoch_to_db(time.time()),
                 },
@@ -179,6 +186,8 @@ def run_submit(task: dict, owner: str) -> dict | None:
         return result
     driver = jobs.driver_for(job["storage_id"])
     try:
+        if job["status"] == models.JobStatus.PENDING and not job["node"]:
+            db_api.job_mirror(job["id"], {"message": f"being submitted by task manager {owner}"})
         remote = _find_or_submit(driver, job)
         try:
             mirrored = db_api.job_mirror(job["id"], mirrored_values(remote))
@@ -218,6 +227,7 @@ def run_cancel(task: dict, owner: str) -> dict:
                 job["id"],
                 {
                     "status": models.JobStatus.CANCELLED,
+                    "message": "cancelled in the platform",
                     "error": "cancelled before it reached the node",
                     "completed_at": _epoch_to_db(time.time()),
                 },

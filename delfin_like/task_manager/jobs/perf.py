@@ -35,7 +35,7 @@ from delfin_like.common.constants import TaskStatus, TaskType
 from delfin_like.conf import CONF
 from delfin_like.db import api as db_api
 from delfin_like.exporters import base as exporters_base
-from delfin_like.sdk import perf
+from delfin_like.sdk import cancel, perf
 from delfin_like.task_manager import jobs
 
 LOG = logging.getLogger(__name__)
@@ -112,8 +112,8 @@ def _collect(
         start, end = start_us / 1_000_000, end_us / 1_000_000
 
         def collect():
-            # iterating a generator runs the driver: it belongs inside the deadline
-            return list(driver.collect_perf_metrics({resource_type: list(metrics)}, start, end))
+            # iterating a generator runs the driver: it belongs inside the deadline, and stops at it
+            return list(cancel.checked(driver.collect_perf_metrics({resource_type: list(metrics)}, start, end)))
 
         samples = driver_manager.call_with_deadline(
             collect, CONF.exporters.collect_timeout, what="collect_perf_metrics"

@@ -8,6 +8,7 @@ from delfin_like import coordination
 from delfin_like.common import exception
 from delfin_like.common.constants import TaskStatus
 from delfin_like.db import api as db_api
+from delfin_like.task_manager import jobs
 
 LOG = logging.getLogger(__name__)
 
@@ -24,6 +25,7 @@ def run(task: dict, owner: str) -> dict:
     storage_id = task["storage_id"]
     started = time.monotonic()
     with coordination.storage_lock(storage_id, purpose="remove"):
+        jobs.record_lock_taken(task, owner)
         try:
             counts = db_api.storage_remove(storage_id)
         except exception.StorageNotFound:

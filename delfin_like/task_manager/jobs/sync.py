@@ -8,14 +8,18 @@ resource types and while a listing streams in, a :class:`Checkpoint` stops
 the job early, writing nothing, once the task is cancelled or no longer ours.
 """
 
+import functools
+import operator
 import time
 
 from oslo_log import log as logging
 
-from delfin_like import coordination, diff, driver_manager
+from delfin_like import coordination, diff, driver_manager, spool
 from delfin_like.common import constants, exception
 from delfin_like.conf import CONF
 from delfin_like.db import api as db_api
+from delfin_like.sdk import cancel
+from delfin_like.sdk import models as sdk_models
 from delfin_like.task_manager import jobs
 from delfin_like.task_manager.jobs.checkpoint import Checkpoint
 
@@ -62,7 +66,9 @@ def _changes(driver, resource_type: str, storage_id: str, checkpoint: Checkpoint
         stored = db_api.resource_fingerprints(storage_id, resource_type)
         try:
             # iterating the driver's generator happens here, inside the choke point
-            return diff.compute_changes(resource_type, stored, checkpoint.watch(snapshot))
+            return diff.compute_changes(
+                resource_type, stored, checkpoint.watch(snapshot, resource_type), sink=_row_sink(resource_type)
+            )
         except diff.DuplicateNativeId as e:
             raise exception.StorageBackendError(str(e)) from e
 
@@ -72,6 +78,22 @@ def _changes(driver, resource_type: str, storage_id: str, checkpoint: Checkpoint
         checkpoint.progress["changes"][resource_type] = changes.counts()
     checkpoint.report()
     return changes
+
+
+def _row_sink(resource_type: str):
+    """A RowSpool factory that holds each model as the tuple of its column values.
+
+    Items are ``(model, fp)`` or ``(row_id, model, fp)``; the model (always second to
+    last) becomes ``attrgetter(*fields)(model)``, which the apply writes as is. Plain
+    tuples pickle several times faster than slotted dataclasses when the spool spills.
+    """
+    getter = operator.attrgetter(*sdk_models.field_names(sdk_models.RESOURCE_MODELS[resource_type]))
+
+    def encode(item):
+        return (*item[:-2], getter(item[-2]), item[-1])
+
+    # the bounds are read here, per sync, so a test can make a small sync spill
+    return functools.partial(spool.RowSpool, spill_at=spool.DEFAULT_SPILL_AT, batch=spool.DEFAULT_BATCH, encode=encode)
 
 
 def _summary(result: dict) -> str:
@@ -105,6 +127,7 @@ def run(task: dict, owner: str) -> dict | None:
         checkpoint.lock = held
         # both lines inside the lock: an operator (or the fault tests) can check holds never overlap
         LOG.debug("Sync task %s holds lock storage-%s", task["id"], storage_id)
+        jobs.record_lock_taken(task, owner)
         try:
             result = _sync_locked(task, owner, checkpoint)
         except exception.SyncAborted as e:
@@ -145,15 +168,25 @@ def _sync_locked(task: dict, owner: str, checkpoint: Checkpoint) -> dict | None:
         "listed": 0,
         "changes": {},
     }
+    # one deadline for everything the driver does in this sync; listings are also bounded in size
+    checkpoint.timeout = CONF.storage_driver.sync_timeout
+    checkpoint.deadline = cancel.Token(checkpoint.timeout, what="sync")
+    checkpoint.max_items = CONF.storage_driver.sync_max_resources
     driver = jobs.driver_for(storage_id)
     try:
-        # get_storage is one bounded call; listings are streamed and bounded by the driver
-        sdk_storage = driver_manager.call_with_deadline(
-            driver.get_storage, CONF.storage_driver.timeout, what="get_storage"
-        )
-        change_sets = [_changes(driver, rt, storage_id, checkpoint) for rt in constants.RESOURCE_TYPES]
-        change_sets = [c for c in change_sets if c is not None]
-        capabilities = driver_manager.call(driver.get_capabilities, what="get_capabilities")
+        with cancel.scope(checkpoint.deadline):
+            sdk_storage = driver_manager.call_with_deadline(
+                driver.get_storage, CONF.storage_driver.timeout, what="get_storage"
+            )
+            change_sets = [_changes(driver, rt, storage_id, checkpoint) for rt in constants.RESOURCE_TYPES]
+            change_sets = [c for c in change_sets if c is not None]
+            capabilities = driver_manager.call(driver.get_capabilities, what="get_capabilities")
+            checkpoint.check_deadline("asking the capabilities")
+    except exception.BackendUnreachable:
+        # a driver stopped by the sync's deadline says "cancelled": say which deadline it was
+        current = (checkpoint.progress or {}).get("current")
+        checkpoint.check_deadline(f"listing {current}" if current else "reading the storage")
+        raise
     finally:
         driver_manager.close_quietly(driver, f"storage {storage_id}")
     checkpoint.check()

@@ -193,6 +193,9 @@ class _Snapshot:
 
 
 class CsdNvmeDriver(driver.StorageDriver):
+    # the rest block addresses the agent's gRPC port
+    access_protocols = ("rest",)
+
     def __init__(self, access_info: models.AccessInfo):
         super().__init__(access_info)
         self.client = AgentClient.from_access_info(access_info)

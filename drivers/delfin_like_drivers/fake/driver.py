@@ -16,6 +16,9 @@ can predict exactly what lands in the database:
     (the first call is generation 0).
 ``serial_number``
     Overrides the serial, which otherwise derives from seed and endpoint.
+``name``
+    Overrides the array's name, which otherwise derives from its serial
+    (``fake-array-<6 hex digits>``): two registered fakes never share a name.
 ``error`` / ``sync_error``
     ``invalid_credentials``, ``unreachable`` or ``backend_error``: raise that on
     every call (``error``) or only when listing (``sync_error``).
@@ -23,6 +26,13 @@ can predict exactly what lands in the database:
     Seconds ``list_volumes`` sleeps before yielding (slow back ends, cancellation).
 ``page_delay``
     Seconds ``list_volumes`` sleeps after each page of 100 volumes (a long listing from a slow back end).
+``probe_delay``
+    Seconds ``get_storage`` waits before answering (a back end slow to answer the registration probe).
+
+Every wait is a :func:`delfin_like.sdk.cancel.sleep`: a call that passed its
+deadline stops at once. Sizes a real array cannot have are refused
+(:data:`LIMITS`, e.g. at most 4,096 pools and 5,000,000 volumes), and so are
+waits over :data:`MAX_DELAY` seconds.
 
 Performance metrics come from I/O counters that grow with wall-clock time and
 are an exact function of it: resource ``r`` with rate ``k`` per second holds
@@ -43,9 +53,8 @@ check every rate exactly. Options:
 import hashlib
 import itertools
 import threading
-import time
 
-from delfin_like.sdk import driver, exceptions, models, perf, rates
+from delfin_like.sdk import cancel, driver, exceptions, models, perf, rates
 
 GiB = 1024**3
 # volumes per page of a listing (page_delay)
@@ -67,6 +76,17 @@ _COUNTER_NAMES = (
 _generations: dict[str, itertools.count] = {}
 _generations_lock = threading.Lock()
 
+# the most of each a real array has (well beyond the largest arrays sold): more is an input error
+LIMITS = {
+    "pools": 4096,
+    "volumes": 5_000_000,
+    "controllers": 64,
+    "ports_per_controller": 256,
+    "disks": 20_000,
+}
+# seconds: the longest wait any of the delay options may ask for
+MAX_DELAY = 3600.0
+
 _ERRORS = {
     "invalid_credentials": exceptions.InvalidCredentials,
     "unreachable": exceptions.BackendUnreachable,
@@ -79,8 +99,8 @@ def _seconds(attrs: dict, key: str) -> float:
         value = float(attrs.get(key, 0) or 0)
     except (TypeError, ValueError):
         raise exceptions.InvalidAccessInfo(f"extra_attributes.{key} must be a number")
-    if value < 0:
-        raise exceptions.InvalidAccessInfo(f"extra_attributes.{key} must be >= 0")
+    if not 0 <= value <= MAX_DELAY:
+        raise exceptions.InvalidAccessInfo(f"extra_attributes.{key} must be between 0 and {MAX_DELAY:g} seconds")
     return value
 
 
@@ -92,6 +112,11 @@ def _int(attrs: dict, key: str, default: int, minimum: int = 0) -> int:
         raise exceptions.InvalidAccessInfo(f"extra_attributes.{key} must be an integer")
     if value < minimum:
         raise exceptions.InvalidAccessInfo(f"extra_attributes.{key} must be >= {minimum}")
+    limit = LIMITS.get(key)
+    if limit is not None and value > limit:
+        raise exceptions.InvalidAccessInfo(
+            f"extra_attributes.{key} must be <= {limit:,} (no real array has more {key.replace('_', ' ')})"
+        )
     return value
 
 
@@ -123,6 +148,7 @@ class FakeStorageDriver(driver.StorageDriver):
         self.sync_error = attrs.get("sync_error")
         self.delay = _seconds(attrs, "delay")
         self.page_delay = _seconds(attrs, "page_delay")
+        self.probe_delay = _seconds(attrs, "probe_delay")
         self.perf_min_interval = _int(attrs, "perf_min_interval", 5, minimum=1)
         self.counter_bits = _int(attrs, "counter_bits", 64, minimum=32)
         if self.counter_bits not in (32, 64):
@@ -135,6 +161,9 @@ class FakeStorageDriver(driver.StorageDriver):
         self.endpoint = f"{endpoint.host}:{endpoint.port}" if endpoint else "local"
         digest = hashlib.sha256(f"{self.seed}/{self.endpoint}".encode()).hexdigest()[:12].upper()
         self.serial_number = str(attrs.get("serial_number") or f"FAKE{digest}")
+        # from the serial: stable across syncs, different for every registered storage
+        serial_digest = hashlib.sha256(self.serial_number.encode()).hexdigest()[:6]
+        self.name = str(attrs.get("name") or f"fake-array-{serial_digest}")
 
     def _maybe_fail(self, listing: bool) -> None:
         name = self.error or (self.sync_error if listing else None)
@@ -147,10 +176,12 @@ class FakeStorageDriver(driver.StorageDriver):
 
     def get_storage(self) -> models.Storage:
         self._maybe_fail(listing=False)
+        if self.probe_delay:
+            cancel.sleep(self.probe_delay)
         total = sum(self._pool_capacity(i) for i in range(self.pools))
         used = total // 3
         return models.Storage(
-            name=f"fake-array-{self.seed}",
+            name=self.name,
             vendor="fake_storage",
             model="fake_driver",
             serial_number=self.serial_number,
@@ -259,7 +290,7 @@ class FakeStorageDriver(driver.StorageDriver):
         self._maybe_fail(listing=True)
         generation = self._next_generation()
         if self.delay:
-            time.sleep(self.delay)
+            cancel.sleep(self.delay)
         pools, seed, k, half = self.pools, self.seed, self.churn_count, self._update_offset
         Volume, available = models.Volume, models.VolumeStatus.AVAILABLE
         thin, thick = models.VolumeType.THIN, models.VolumeType.THICK
@@ -267,7 +298,7 @@ class FakeStorageDriver(driver.StorageDriver):
         for i in indices:
             size = (1 + (i * 2654435761 + seed) % 1024) * GiB
             if self.page_delay and i > indices.start and (i - indices.start) % PAGE == 0:
-                time.sleep(self.page_delay)
+                cancel.sleep(self.page_delay)
             # updated once, at generation (i - half) // k, if that is in 1..generation
             touched = k and i >= half and 1 <= (i - half) // k <= generation
             used = size // 3 if touched else size // 2
@@ -299,7 +330,7 @@ class FakeStorageDriver(driver.StorageDriver):
         """``(native id, name)`` of every resource of a type that has counters."""
         seed = self.seed
         if resource_type == RT.STORAGE:
-            return [(self.serial_number, f"fake-array-{seed}")]
+            return [(self.serial_number, self.name)]
         if resource_type == RT.STORAGE_POOL:
             return [(f"pool-{i}", f"pool_{seed}_{i}") for i in range(self.pools)]
         if resource_type == RT.VOLUME:
@@ -353,12 +384,13 @@ class FakeStorageDriver(driver.StorageDriver):
             cls = _ERRORS.get(self.perf_error, exceptions.BackendError)
             raise cls(f"fake back end configured to fail collection ({self.perf_error})")
         if self.perf_delay:
-            time.sleep(self.perf_delay)
+            cancel.sleep(self.perf_delay)
         for resource_type, wanted in resource_metrics.items():
             yield from self._collect(resource_type, tuple(wanted), end)
 
     def _collect(self, resource_type: str, wanted: tuple[str, ...], at: float):
         for resource_id, name in self.perf_resources(resource_type):
+            cancel.check()
             counters = self.perf_counters(resource_type, resource_id, at)
             yield from rates.io_samples(
                 self.counters, resource_type, resource_id, name, at, counters, wanted, width=self.counter_bits

@@ -76,6 +76,8 @@ _ERROR_MSG_BATCH = 20  # dskErrorMsg cells per GET
 class SnmpDriver(driver.StorageDriver):
     """See the module docstring."""
 
+    access_protocols = ("snmp",)
+
     def __init__(self, access_info: models.AccessInfo):
         super().__init__(access_info)
         self.settings = SnmpSettings.from_access_info(access_info)

@@ -80,6 +80,8 @@ def _physical_type(tech_type: str, transport: str) -> str:
 class SvcSshDriver(driver.StorageDriver):
     """Storwize/SVC inventory over SSH; see the module docstring for what comes from where."""
 
+    access_protocols = ("ssh",)
+
     def __init__(self, access_info: models.AccessInfo):
         super().__init__(access_info)
         if access_info.ssh is None:

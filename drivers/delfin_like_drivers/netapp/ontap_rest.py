@@ -369,6 +369,8 @@ def disk_from(record: dict) -> models.Disk:
 class OntapRestDriver(driver.StorageDriver):
     """Inventory of an ONTAP cluster over HTTPS; see the module docstring for options and mapping."""
 
+    access_protocols = ("rest",)
+
     def __init__(self, access_info: models.AccessInfo):
         super().__init__(access_info)
         rest = access_info.rest

@@ -21,7 +21,7 @@ from urllib.parse import urljoin, urlsplit
 import requests
 import urllib3
 
-from delfin_like.sdk import exceptions
+from delfin_like.sdk import cancel, exceptions
 
 MAX_BODY = 64 * 1024 * 1024  # bytes of one response; a page of 10,000 volumes is about 5 MB
 MAX_PAGES = 100_000  # a peer whose next links never end is a broken peer
@@ -162,6 +162,8 @@ class RestClient:
         params: dict | None = {"fields": ",".join(fields), "max_records": self.page_size}
         seen: set[str] = set()
         for _ in range(MAX_PAGES):
+            # a call past its deadline asks the array for no further page
+            cancel.check()
             page = self.get(path, params)
             records = page.get("records")
             if not isinstance(records, list):

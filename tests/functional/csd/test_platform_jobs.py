@@ -67,6 +67,8 @@ def test_job_runs_on_the_node_and_its_status_is_mirrored(api, start_agent, tmp_p
     )
     # env values are write-only, like secrets
     assert job["spec"]["env"] == ["TOKEN"] and "not-shown" not in response.text
+    # a task manager runs here: the job is queued, not waiting for one to exist
+    assert job["message"] == "queued: its submit task has not started"
 
     done = _wait_job(api, job["id"])
     assert done["status"] == "COMPLETED", done
@@ -114,7 +116,7 @@ def test_the_node_refusing_a_job_fails_it_with_the_reason(api, start_agent, tmp_
     body["data_path"] = str(tmp_path / "not-there")
     job = api.post_json(f"/v1/storages/{storage_id}/jobs", body, status=202).json["job"]
     failed = _wait_job(api, job["id"])
-    assert failed["status"] == "FAILED"
+    assert (failed["status"], failed["message"]) == ("FAILED", "refused by the node")
     assert failed["error"] == f"data_path {tmp_path / 'not-there'} does not exist on this node"
     task = wait_task(api, failed["submit_task_id"])
     assert task["status"] == TaskStatus.FAILED and "does not exist on this node" in task["error"]

@@ -165,3 +165,32 @@ def test_a_schedule_goes_with_its_storage(empty_db):
             assert conn.execute(sa.text("SELECT COUNT(*) FROM schedules")).scalar() == 0
     finally:
         engine.dispose()
+
+
+def test_upgrade_from_0009_adds_the_list_indexes_with_rows_in_place(empty_db):
+    """0010 builds the keyset-paging indexes over a table that already holds volumes."""
+    migration.upgrade("0009", url=empty_db)
+    engine = db_engine.create_engine(empty_db)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text(
+                "INSERT INTO storages (id, name, vendor, model, serial_number, status, raw_capacity, total_capacity,"
+                " used_capacity, free_capacity, subscribed_capacity, fingerprint, deleting, created_at)"
+                " VALUES ('s1', 'a', 'v', 'm', 'SN1', 'normal', 1, 1, 0, 1, 0, 'f', :false, :now)"
+            ), {"false": False, "now": "2026-01-01 00:00:00"})
+            conn.execute(sa.text(
+                "INSERT INTO volumes (id, storage_id, native_volume_id, name, status, type, total_capacity,"
+                " used_capacity, free_capacity, fingerprint, created_at)"
+                " VALUES (:id, 's1', :id, :id, 'available', 'thin', 1, 0, 1, 'f', '2026-01-01 00:00:00')"
+            ), [{"id": f"v{i}"} for i in range(20)])
+        migration.upgrade("0010", url=empty_db)
+        with engine.connect() as conn:
+            indexes = {i["name"]: i["column_names"] for i in sa.inspect(conn).get_indexes("volumes")}
+            assert indexes["ix_volumes_created_at_id"] == ["created_at", "id"]
+            assert indexes["ix_volumes_storage_id_name_id"] == ["storage_id", "name", "id"]
+            assert conn.execute(sa.text("SELECT COUNT(*) FROM volumes")).scalar() == 20
+        migration.downgrade("0009", url=empty_db)
+        with engine.connect() as conn:
+            assert "ix_volumes_created_at_id" not in {i["name"] for i in sa.inspect(conn).get_indexes("volumes")}
+    finally:
+        engine.dispose()

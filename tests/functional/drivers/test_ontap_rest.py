@@ -208,3 +208,24 @@ def test_a_failed_sync_writes_nothing(platform, rest_sim, sim_array, tmp_path, f
 def test_a_failed_sync_is_recovered_by_the_next_one(platform, rest_sim, sim_array):
     storage, _ = _register_and_sync(platform, rest_sim)
     platform.recovers_from_a_cut_sync(storage["id"], sim_array, "rest", 60, expected_inventory)
+
+
+def test_access_info_put_merges_refuses_unused_protocols_and_removes_a_block(platform, rest_sim):
+    storage, _ = _register_and_sync(platform, rest_sim)
+    path = f"/v1/storages/{storage['id']}/access-info"
+    # a rest block without ca_cert (or password) keeps the stored ones: the next probe and sync still trust the array
+    changed = platform.api.put_json(path, {"rest": {"host": "127.0.0.1", "port": rest_sim.port, "page_size": 25}})
+    assert changed.json["access_info"]["rest"]["page_size"] == 25
+    assert "BEGIN CERTIFICATE" in changed.json["access_info"]["rest"]["ca_cert"]
+    assert platform.sync(storage["id"])["status"] == "COMPLETED"
+    before = platform.api.get(path).json
+    # ontap_rest reads only the rest block: an ssh one is refused, naming what the driver uses
+    ssh = {"host": "127.0.0.1", "port": 22, "username": "admin", "password": "pw-not-shown"}
+    resp = platform.api.put_json(path, {"ssh": ssh}, status=400).json
+    assert resp["error_code"] == "AccessProtocolNotUsed"
+    assert "reached over rest only" in resp["error_msg"] and "ssh" in resp["error_msg"]
+    body = {**ontap_body(rest_sim), "ssh": ssh}
+    assert platform.register(body, status=400)["error_code"] == "AccessProtocolNotUsed"
+    # removing the only block leaves nothing to reach the array by
+    assert platform.api.put_json(path, {"rest": None}, status=400).json["error_code"] == "InvalidInput"
+    assert platform.api.get(path).json == before

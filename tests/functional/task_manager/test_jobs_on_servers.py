@@ -78,3 +78,13 @@ def test_two_managers_never_sync_one_storage_at_once(manager):
         assert other.run_task(None, second_task["id"]) == TaskStatus.COMPLETED
     finally:
         other.stop(5)
+
+
+def test_two_syncs_of_a_storage_never_hold_its_redis_lock_at_once(manager):
+    other = tm_manager.TaskManager(fakes.RecordingTaskAPI())
+    other.start()
+    try:
+        first, second = fakes.two_syncs_of_one_storage(manager, other)
+    finally:
+        other.stop(5)
+    fakes.assert_lock_holds_apart(first, second)

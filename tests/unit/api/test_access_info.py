@@ -30,6 +30,43 @@ def test_put_changes_username_and_keeps_the_stored_password(api, storage):
     assert after["username"] == "operator" and crypto.decrypt(after["password"]) == PASSWORD
 
 
+def test_put_keeps_every_stored_field_the_block_does_not_name(api):
+    body = register_body()
+    body["rest"]["ca_cert"] = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+    storage = api.post_json("/v1/storages", body, status=201).json
+    resp = api.put_json(f"/v1/storages/{storage['id']}/access-info",
+                        {"rest": {"host": "10.0.0.1", "port": 8443, "verify": True}})
+    assert resp.json["access_info"]["rest"] == {"host": "10.0.0.1", "port": 8443, "username": "admin",
+                                                "ca_cert": body["rest"]["ca_cert"], "verify": True}
+    after = db_api.access_info_get(storage["id"])["rest"]
+    assert after["ca_cert"] == body["rest"]["ca_cert"] and crypto.decrypt(after["password"]) == PASSWORD
+
+
+def test_a_block_given_as_null_is_removed_and_the_last_one_cannot_be(api):
+    body = {**register_body(), "ssh": {"host": "10.0.0.1", "port": 22, "username": "admin", "password": "ssh-pw"}}
+    storage = api.post_json("/v1/storages", body, status=201).json
+    path = f"/v1/storages/{storage['id']}/access-info"
+    assert api.get(path).json["access_info"]["ssh"]["port"] == 22
+    assert api.put_json(path, {"ssh": None}).json["access_info"]["ssh"] is None
+    assert db_api.access_info_get(storage["id"])["ssh"] is None
+    # the ssh endpoint is free again
+    other = {**register_body(port=9443, serial_number="SN-2"), "ssh": body["ssh"]}
+    api.post_json("/v1/storages", other, status=201)
+    before = db_api.access_info_get(storage["id"])
+    assert api.put_json(path, {"rest": None}, status=400).json["error_code"] == "InvalidInput"
+    assert db_api.access_info_get(storage["id"]) == before
+
+
+def test_a_block_the_driver_does_not_read_is_refused_before_any_probe(api):
+    body = {"vendor": "netapp", "model": "ontap_rest",
+            "rest": {"host": "10.0.0.7", "port": 443, "username": "admin", "password": "pw"},
+            "ssh": {"host": "10.0.0.7", "port": 22, "username": "admin", "password": "pw"}}
+    resp = api.post_json("/v1/storages", body, status=400).json
+    assert resp["error_code"] == "AccessProtocolNotUsed"
+    assert resp["error_msg"] == "The netapp ontap_rest driver is reached over rest only; it does not use ssh."
+    assert api.get("/v1/storages").json["storages"] == []
+
+
 def test_put_with_a_new_password_stores_it_encrypted(api, storage):
     api.put_json(f"/v1/storages/{storage['id']}/access-info",
                  {"rest": {"host": "10.0.0.1", "port": 8443, "username": "admin", "password": "n3w-pw"}})

@@ -16,6 +16,7 @@ import webtest
 from delfin_like.api import app, auth, hooks
 from delfin_like.common import exception
 from delfin_like.conf import CONF
+from tests import services
 from tests.e2e.conftest import script
 
 USER, PASSWORD = "operator", "Op-pa55-word"
@@ -213,7 +214,7 @@ def test_an_exception_inside_the_app_is_not_a_401(htpasswd):
 
 @pytest.fixture
 def keystone_conf():
-    pytest.importorskip("keystonemiddleware.auth_token")
+    services.require_module("keystonemiddleware.auth_token")
     CONF.set_override("auth_strategy", "keystone", group="api")
     # never reached: a request without a token is refused before any call to Keystone
     CONF.set_override("www_authenticate_uri", "http://127.0.0.1:1/identity", group="keystone_authtoken")

@@ -80,11 +80,13 @@ def test_missing_encryption_key_is_500_without_detail_and_writes_nothing(api):
     assert db_api.storage_list({}, None, None, None, []) == []
 
 
-def test_sync_all_ignores_a_storage_id_in_the_body(api, rpcapi):
-    sid = api.post_json("/v1/storages", register_body(), status=201).json["id"]
-    # pecan would map a body key onto a named argument; the action takes none
-    resp = api.post_json("/v1/storages/sync", {"storage_id": "other"}, status=202)
-    assert [t["storage_id"] for t in resp.json["tasks"]] == [sid]
+def test_sync_all_refuses_a_storage_id_in_the_body(api, rpcapi):
+    api.post_json("/v1/storages", register_body(), status=201)
+    cast = len(rpcapi.cast_tasks)
+    # pecan would map a body key onto a named argument; the action takes none, and says so
+    resp = api.post_json("/v1/storages/sync", {"storage_id": "other"}, status=400)
+    assert resp.json["error_msg"] == "Invalid input: body: unknown field(s) 'storage_id'"
+    assert len(rpcapi.cast_tasks) == cast
 
 
 def test_sync_with_extra_path_is_404(api):

@@ -16,8 +16,9 @@ import pytest
 from openapi_spec_validator import validate
 from pecan import rest
 
-from delfin_like.api import views
+from delfin_like.api import utils, views
 from delfin_like.api.controllers import openapi, root
+from delfin_like.api.schemas.v1 import jobs as job_schemas
 from delfin_like.api.schemas.v1 import storages as body_schemas
 from delfin_like.api.schemas.v1 import sync_policy as sync_policy_schemas
 from delfin_like.common import constants
@@ -183,7 +184,7 @@ def _list_parameters(doc, path) -> set[str]:
     return names
 
 
-CONTROLS = {"limit", "offset", "marker", "sort", "sort_key", "sort_dir"}
+CONTROLS = {"limit", "offset", "marker", "sort", "sort_key", "sort_dir", "with_count"}
 
 
 @pytest.mark.parametrize("resource_type", sorted(inventory.RESOURCE_TABLES))
@@ -233,7 +234,7 @@ def test_every_error_response_uses_the_error_schema(doc):
 def test_openapi_json_is_served(api, doc):
     resp = api.get("/v1/openapi.json")
     assert resp.content_type == "application/json"
-    assert resp.json == doc
+    assert resp.json == openapi.served_document()
     assert api.post("/v1/openapi.json", status=405).json["error_code"] == "MethodNotAllowed"
 
 
@@ -258,6 +259,69 @@ def _without_descriptions(schema):
     ("StorageRegistration", body_schemas.register),
     ("AccessInfoUpdate", body_schemas.update_access_info),
     ("SyncPolicyUpdate", sync_policy_schemas.update),
+    ("SyncRequest", body_schemas.sync),
+    ("JobSubmission", job_schemas.submit),
 ])
 def test_request_body_schemas_match_what_the_api_validates(doc, name, validator_schema):
     assert _without_descriptions(_schema(doc, name)) == _without_descriptions(validator_schema)
+
+
+def _list_routes_of(listing: str) -> list[str]:
+    if listing == "jobs":
+        return ["/v1/jobs", "/v1/storages/{storage_id}/jobs"]
+    return ["/v1/" + listing.replace("_", "-")]
+
+
+@pytest.mark.parametrize("listing", sorted(utils.FILTER_ENUMS))
+def test_enum_filters_are_documented_with_their_values(doc, listing):
+    for path in _list_routes_of(listing):
+        params = {}
+        for param in doc["paths"][path]["get"]["parameters"]:
+            if "$ref" in param:
+                param = doc["components"]["parameters"][param["$ref"].rsplit("/", 1)[1]]
+            params[param["name"]] = param["schema"]
+        documented = {name: tuple(schema["enum"]) for name, schema in params.items()
+                      if "enum" in schema and name not in ("sort_dir", "sort_key")}
+        assert documented == utils.FILTER_ENUMS[listing], path
+
+
+def _sort_keys_of(path: str) -> tuple[str, ...]:
+    from delfin_like.db.sqlalchemy import jobs
+
+    by_path = {
+        "/v1/storages": sql_api.STORAGE_SORTS, "/v1/tasks": sql_api.TASK_SORTS,
+        "/v1/access-infos": sql_api.ACCESS_INFO_SORTS, "/v1/jobs": jobs._SORT_KEYS,
+        "/v1/storages/{storage_id}/jobs": jobs._SORT_KEYS,
+        # created_at, Delfin's default key, is the task manager's start
+        "/v1/task-managers": ("created_at", *members.TASK_MANAGER_SORTS),
+    }
+    for resource_type, table in inventory.RESOURCE_TABLES.items():
+        by_path["/v1/" + resource_type.replace("_", "-")] = inventory.sort_keys(table)
+    return by_path[path]
+
+
+def test_every_list_documents_exactly_the_sort_keys_it_takes(doc):
+    lists = [path for path, item in doc["paths"].items()
+             if "get" in item and "sort" in _list_parameters(doc, path)]
+    assert len(lists) == 11
+    for path in lists:
+        params = {p["name"]: p for p in doc["paths"][path]["get"]["parameters"] if "name" in p}
+        keys = _sort_keys_of(path)
+        assert tuple(params["sort_key"]["schema"]["enum"]) == keys, path
+        pattern = params["sort"]["schema"]["pattern"]
+        for key in keys:
+            assert re.fullmatch(pattern, f"{key}:desc,{keys[0]}"), (path, key)
+        assert not re.fullmatch(pattern, "nope"), path
+        assert "created_at" in keys, path  # the example and sort_dir alone use it
+
+
+def test_every_list_documents_with_count_and_its_count_field(doc):
+    """Each list (the routes that take sort) takes with_count and may answer an integer count."""
+    lists = [path for path, item in doc["paths"].items()
+             if "get" in item and "sort" in _list_parameters(doc, path)]
+    assert len(lists) == 11
+    for path in lists:
+        assert "with_count" in _list_parameters(doc, path), path
+        body = doc["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+        assert body["properties"]["count"]["type"] == "integer", path
+        assert "count" not in body["required"], path

@@ -14,14 +14,20 @@ def test_list_params_defaults_and_filters():
     params = utils.parse_list_params(webob.multidict.MultiDict(storage_id="s1", status="normal"))
     assert params.as_kwargs() == {
         "filters": {"storage_id": "s1", "status": "normal"},
-        "limit": 1000, "offset": None, "marker": None, "sort": [],
+        "limit": 1000, "offset": None, "marker": None, "sort": [], "with_count": False,
     }
+    asked = utils.parse_list_params(webob.multidict.MultiDict(with_count="true"))
+    assert asked.as_kwargs()["with_count"] is True
 
 
 def test_sort_forms():
     assert utils.parse_sort({"sort": "name:desc, id"}) == [("name", "desc"), ("id", "asc")]
     assert utils.parse_sort({"sort_key": "name", "sort_dir": "DESC"}) == [("name", "desc")]
     assert utils.parse_sort({}) == []
+    assert utils.parse_sort({"sort": "name,id:desc", "sort_key": "name", "sort_dir": "desc"}) == [
+        ("name", "asc"), ("id", "desc")]
+    assert utils.parse_sort({"sort_dir": "desc"}) == [("created_at", "desc")]
+    assert utils.parse_sort({"sort": "created_at"}, "task_managers") == [("started_at", "asc")]
 
 
 def test_validation_never_echoes_a_value():

@@ -256,3 +256,13 @@ def test_delete_is_202_with_the_remove_task(api, rpcapi):
 
 def test_delete_unknown_storage_is_404(api):
     assert api.delete("/v1/storages/nope", status=404).json["error_code"] == "StorageNotFound"
+
+
+@pytest.mark.parametrize(("attrs", "bound"), [({"pools": 10**30}, "pools must be <= 4,096"),
+                                              ({"volumes": 10**12}, "volumes must be <= 5,000,000")])
+def test_sizes_no_real_array_has_are_400_naming_the_bound_and_write_nothing(api, rpcapi, attrs, bound):
+    resp = api.post_json("/v1/storages", register_body(**attrs), status=400)
+    assert resp.json["error_code"] == "InvalidAccessInfo"
+    assert bound in resp.json["error_msg"]
+    _nothing_written()
+    assert rpcapi.cast_tasks == []

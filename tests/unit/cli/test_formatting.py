@@ -66,3 +66,20 @@ def test_parse_key_value(text, pair):
 def test_parse_key_value_rejects(text):
     with pytest.raises(ValueError):
         formatting.parse_key_value(text)
+
+
+@pytest.mark.parametrize("rate, text", [
+    (0, "0 bit/s"), (999, "999 bit/s"), (100_000_000, "100 Mbit/s"), (1_000_000_000, "1 Gbit/s"),
+    (32_000_000_000, "32 Gbit/s"), (25_781_250_000, "25.78 Gbit/s"), (400 * 10 ** 12, "400 Tbit/s"),
+    (None, None), ("fast", "fast"),
+])
+def test_bit_rate(rate, text):
+    assert formatting.bit_rate(rate) == text
+
+
+def test_port_speeds_are_rates_for_people_and_bits_for_scripts():
+    row = {"name": "0a", "speed": 32_000_000_000, "max_speed": 10_000_000_000, "total_capacity": 1024}
+    rates = frozenset({"speed", "max_speed"})
+    assert formatting.humanize(row, True, rates) == {"name": "0a", "speed": "32 Gbit/s", "max_speed": "10 Gbit/s",
+                                                     "total_capacity": "1 KiB"}
+    assert formatting.humanize(row, False, rates) == row

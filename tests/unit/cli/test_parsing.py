@@ -4,7 +4,7 @@ import io
 
 import pytest
 
-from delfin_like.cli import access, errors, shell, storages
+from delfin_like.cli import access, access_secrets, errors, shell, storages
 
 
 def _app():
@@ -29,6 +29,10 @@ def test_every_command_is_registered():
                  "storage sync-policy clear", "metrics-config show", "metrics-config set", "job submit", "job list",
                  "job show", "job cancel"):
         assert name in names
+
+
+def _no_stdin():
+    return access_secrets.SecretReader(io.StringIO(""), io.StringIO())
 
 
 def _register_parser():
@@ -66,7 +70,8 @@ def test_secrets_from_stdin_lines():
     parser = _register_parser()
     args = parser.parse_args(["--vendor", "v", "--model", "m", "--password-stdin", "--snmp-community-stdin"])
     body = {"rest": {}, "ssh": {}, "snmp": {}}
-    access.add_secrets(body, args, access.SecretReader(io.StringIO("pw one\ncommunity\n"), io.StringIO()), True)
+    reader = access_secrets.SecretReader(io.StringIO("pw one\ncommunity\n"), io.StringIO())
+    access_secrets.add_secrets(body, args, reader, True)
     assert body == {"rest": {"password": "pw one"}, "ssh": {"password": "pw one"}, "snmp": {"community": "community"}}
 
 
@@ -74,7 +79,7 @@ def test_prompt_refuses_a_non_terminal():
     parser = _register_parser()
     args = parser.parse_args(["--vendor", "v", "--model", "m"])
     with pytest.raises(errors.CliError, match="--password-stdin"):
-        access.add_secrets({"rest": {}}, args, access.SecretReader(io.StringIO(""), io.StringIO()), True)
+        access_secrets.add_secrets({"rest": {}}, args, _no_stdin(), True)
 
 
 def test_extra_parsing_error():
@@ -91,13 +96,13 @@ def test_ssh_private_key_file_and_host_key(tmp_path):
     body = access.blocks(args)
     assert body == {"ssh": {"host": "h", "port": 22, "username": "u", "host_key": "ssh-ed25519 AAAA"}}
     # a key and no --password-stdin: no prompt (stdin is not a terminal here, a prompt would raise)
-    access.add_secrets(body, args, access.SecretReader(io.StringIO(""), io.StringIO()), True)
+    access_secrets.add_secrets(body, args, access_secrets.SecretReader(io.StringIO(""), io.StringIO()), True)
     assert body["ssh"]["private_key"] == key.read_text() and "password" not in body["ssh"]
     # with --password-stdin the password goes along (it may unlock an encrypted key)
     args = parser.parse_args(["--vendor", "ibm", "--model", "svc_ssh", "--ssh-host", "h", "--ssh-user", "u",
                               "--ssh-private-key-file", str(key), "--password-stdin"])
     body = access.blocks(args)
-    access.add_secrets(body, args, access.SecretReader(io.StringIO("unlock\n"), io.StringIO()), True)
+    access_secrets.add_secrets(body, args, access_secrets.SecretReader(io.StringIO("unlock\n"), io.StringIO()), True)
     assert body["ssh"]["password"] == "unlock"
 
 
@@ -110,4 +115,4 @@ def test_ssh_options_need_an_ssh_block_and_a_readable_key(tmp_path):
     args = parser.parse_args(["--vendor", "v", "--model", "m", "--ssh-host", "h", "--ssh-user", "u",
                               "--ssh-private-key-file", str(tmp_path / "missing")])
     with pytest.raises(errors.CliError, match="cannot read"):
-        access.add_secrets(access.blocks(args), args, access.SecretReader(io.StringIO(""), io.StringIO()), True)
+        access_secrets.add_secrets(access.blocks(args), args, _no_stdin(), True)

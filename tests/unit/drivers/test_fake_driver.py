@@ -246,3 +246,44 @@ def test_drivers_import_only_the_sdk():
                 ):
                     offenders.append(f"{path.relative_to(DRIVERS_ROOT)}: {name}")
     assert not offenders
+
+
+@pytest.mark.parametrize(
+    ("key", "bound"),
+    [("pools", "4,096"), ("volumes", "5,000,000"), ("controllers", "64"), ("ports_per_controller", "256"),
+     ("disks", "20,000")],
+)
+def test_sizes_no_real_array_has_are_refused_naming_the_bound(key, bound):
+    limit = fake.LIMITS[key]
+    assert _driver(**{key: limit})  # the bound itself is a size a real array may have
+    for too_big in (limit + 1, 10**30):
+        with pytest.raises(sdk_exc.InvalidAccessInfo, match=f"extra_attributes.{key} must be <= {bound}"):
+            _driver(**{key: too_big})
+
+
+@pytest.mark.parametrize("key", ["delay", "page_delay", "probe_delay", "perf_delay"])
+def test_waits_longer_than_an_hour_are_refused(key):
+    with pytest.raises(sdk_exc.InvalidAccessInfo, match="between 0 and 3600 seconds"):
+        _driver(**{key: "inf"})
+
+
+def test_probe_delay_is_cut_short_by_a_cancelled_call():
+    from delfin_like.sdk import cancel
+
+    drv = _driver(probe_delay=30)
+    token = cancel.Token(0.2, what="probe")
+    started = time.monotonic()
+    with cancel.scope(token), pytest.raises(sdk_exc.Cancelled):
+        drv.get_storage()
+    assert time.monotonic() - started < 5
+
+
+def test_every_registered_fake_has_its_own_name_stable_across_syncs():
+    names = {fake.FakeStorageDriver(_info(port=8443 + i)).get_storage().name for i in range(20)}
+    assert len(names) == 20 and all(n.startswith("fake-array-") for n in names)
+    # same registration, another driver instance (the next sync): the same name
+    assert _driver(seed=3).get_storage().name == _driver(seed=3).get_storage().name
+    assert _driver(seed=3).get_storage().name != _driver(seed=4).get_storage().name
+    assert _driver(name="lab-a").get_storage().name == "lab-a"
+    storage = _driver(serial_number="SN-1")
+    assert storage.perf_resources("storage") == [("SN-1", storage.get_storage().name)]

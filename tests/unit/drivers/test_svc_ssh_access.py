@@ -43,6 +43,7 @@ def _info(**kw) -> models.AccessInfo:
         "[array1]:2222,10.0.0.7 " + _public_line(ED),
         "@cert-authority *.example " + _public_line(ED),
     ],
+    ids=["bare", "comment", "known-hosts", "cert-authority"],  # the key is random: ids must not carry it
 )
 def test_host_key_lines_in_openssh_and_known_hosts_forms(line):
     key = ssh_cli.parse_public_key(line)

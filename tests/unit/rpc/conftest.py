@@ -8,7 +8,7 @@ from delfin_like.conf import CONF
 from delfin_like.rpc import transport as rpc_transport
 
 
-@pytest.fixture(params=["fake://", "kombu+memory:////"])
+@pytest.fixture(params=["fake://", rpc_transport.IN_PROCESS_DEFAULT_URL])
 def bus(request):
     """Each test runs on both in-process transports, under a unique topic prefix."""
     rpc_transport.register_opts()

@@ -217,7 +217,7 @@ def test_serializer_round_trip_drops_secrets():
 
 def test_in_process_defaults_only_fill_unset_options():
     rpc_transport.use_in_process_defaults()
-    assert CONF.transport_url == "kombu+memory:////"
+    assert CONF.transport_url == "kombu+delfin-memory:////"
     assert CONF.oslo_messaging_rabbit.heartbeat_timeout_threshold == 0
     CONF.set_override("transport_url", "rabbit://guest:guest@127.0.0.1:5672/")
     assert not rpc_transport.is_in_process(CONF.transport_url)

@@ -1,10 +1,12 @@
 """Helpers shared by the task manager tests (unit and functional): fake storages, a recording client."""
 
 import itertools
+import threading
 import time
 
 from delfin_like import driver_manager
 from delfin_like.common import crypto
+from delfin_like.common.constants import TaskStatus
 from delfin_like.db import api as db_api
 from delfin_like.rpc import client as rpc_client
 
@@ -54,3 +56,27 @@ class RecordingTaskAPI(rpc_client.TaskAPI):
     def run_task(self, context, task):
         super().run_task(context, task)
         self.cast_tasks.append(task)
+
+
+def two_syncs_of_one_storage(first_manager, second_manager) -> tuple[dict, dict]:
+    """Run a slow sync of a new storage on ``first_manager`` and, while it holds the storage lock,
+    a second sync of it on ``second_manager``; returns both finished tasks (first, second)."""
+    storage, first = register_fake_storage(pools=2, volumes=20, delay=2.0)
+    runs = [threading.Thread(target=first_manager.run_task, args=(None, first["id"]))]
+    runs[0].start()
+    assert wait_for(lambda: db_api.task_get(first["id"])["lock_acquired_at"], 15), "the first sync never took the lock"
+    second, created = db_api.task_create_sync(storage["id"], "urgent")
+    assert created
+    runs.append(threading.Thread(target=second_manager.run_task, args=(None, second["id"])))
+    runs[1].start()
+    for run in runs:
+        run.join(60)
+    return db_api.task_get(first["id"]), db_api.task_get(second["id"])
+
+
+def assert_lock_holds_apart(first: dict, second: dict) -> None:
+    """Both completed; the second was claimed while the first held the lock, and took it only after."""
+    assert (first["status"], second["status"]) == (TaskStatus.COMPLETED, TaskStatus.COMPLETED), (first, second)
+    assert second["started_at"] < first["finished_at"], "the second sync did not wait for the lock"
+    assert first["started_at"] <= first["lock_acquired_at"] < first["finished_at"]
+    assert first["finished_at"] <= second["lock_acquired_at"] < second["finished_at"]

@@ -1,5 +1,6 @@
 """TaskManager on SQLite with the fake driver and file locks: claim, jobs, errors, leases, shutdown."""
 
+import copy
 import threading
 
 import pytest
@@ -254,22 +255,54 @@ def test_leases_are_renewed_while_stop_waits_for_running_tasks(task_env):
     assert db_api.task_get(task["id"])["status"] == TaskStatus.COMPLETED
 
 
-def test_a_long_sync_reports_its_progress_on_the_task(manager):
+def test_a_long_sync_reports_its_progress_on_the_task_and_closes_it_with_the_final_counts(manager, monkeypatch):
+    # every progress written to the row, as written (polling the row could miss a short-lived one)
+    written, progress_set = [], db_api.task_progress_set
+
+    def recording(task_id, owner, progress):
+        written.append(copy.deepcopy(progress))
+        return progress_set(task_id, owner, progress)
+
+    monkeypatch.setattr(db_api, "task_progress_set", recording)
     _, task = fakes.register_fake_storage(pools=3, volumes=40, delay=1.5)
-    assert manager.run_task(None, task["id"]) == TaskStatus.COMPLETED
     # pools are listed in well under a second: nothing written then; the first volume, 1.5 s after
-    # the claim, reports (the rest of the sync takes less than the second before the next write)
-    progress = db_api.task_get(task["id"])["progress"]
+    # the claim, reports
+    assert manager.run_task(None, task["id"]) == TaskStatus.COMPLETED
+    assert written, "no progress was written while listing"
+    progress = written[0]
     assert (progress["phase"], progress["current"], progress["done"]) == ("listing", "volumes", ["storage_pools"])
     assert progress["resource_types"] == list(constants.RESOURCE_TYPES)
     assert progress["changes"] == {"storage_pools": {"added": 3, "updated": 0, "deleted": 0, "unchanged": 0}}
     assert progress["listed"] == 1
+    done = db_api.task_get(task["id"])
+    assert done["status"] == TaskStatus.COMPLETED
+    final = done["progress"]
+    assert (final["phase"], final["current"], final["listed"]) == ("finished", None, 0)
+    assert final["done"] == [rt for rt in constants.RESOURCE_TYPES if rt in done["result"]]
+    assert final["changes"]["volumes"] == {"added": 40, "updated": 0, "deleted": 0, "unchanged": 0}
+    assert final["changes"] == {rt: done["result"][rt] for rt in final["done"]}
 
 
-def test_a_quick_sync_writes_no_progress_and_a_new_claim_clears_it(manager):
+def test_a_failed_or_cancelled_task_shows_a_finished_progress(manager):
+    _, task = fakes.register_fake_storage(pools=1, volumes=3)
+    claimed = db_api.task_claim(task["id"], "someone", 60)
+    assert claimed and db_api.task_progress_set(task["id"], "someone", {
+        "phase": "listing", "resource_types": list(constants.RESOURCE_TYPES), "done": ["storage_pools"],
+        "current": "volumes", "listed": 801, "changes": {"storage_pools": {"added": 1, "updated": 0, "deleted": 0}},
+    })
+    assert db_api.task_finish(task["id"], TaskStatus.FAILED, error="boom", owner="someone")
+    progress = db_api.task_get(task["id"])["progress"]
+    assert (progress["phase"], progress["current"], progress["listed"]) == ("finished", None, 0)
+    assert progress["done"] == ["storage_pools"] and "storage_pools" in progress["changes"]
+    cancelled = db_api.task_cancel(db_api.task_create("sync", task["storage_id"], "normal")["id"])
+    assert cancelled["progress"]["phase"] == "finished" and cancelled["progress"]["current"] is None
+
+
+def test_a_quick_sync_writes_only_its_final_progress_and_a_new_claim_clears_it(manager):
     _, task = fakes.register_fake_storage(pools=1, volumes=3)
     assert manager.run_task(None, task["id"]) == TaskStatus.COMPLETED
-    assert db_api.task_get(task["id"])["progress"] is None
+    final = db_api.task_get(task["id"])["progress"]
+    assert final["phase"] == "finished" and final["changes"]["volumes"]["added"] == 3
     _, other = fakes.register_fake_storage(pools=1, volumes=3, seed=2, host="10.0.0.9")
     claimed = db_api.task_claim(other["id"], "someone", 60)
     assert db_api.task_progress_set(other["id"], "someone", {"phase": "listing"})
@@ -277,3 +310,16 @@ def test_a_quick_sync_writes_no_progress_and_a_new_claim_clears_it(manager):
     assert db_api.task_get(other["id"])["progress"] == {"phase": "listing"}
     assert db_api.task_release(other["id"], "someone", "test", max_attempts=3, backoff=0) == TaskStatus.PENDING
     assert db_api.task_get(other["id"])["progress"] is None and claimed["attempts"] == 1
+
+
+def test_two_syncs_of_a_storage_record_lock_holds_that_never_overlap(manager, task_env):
+    other = tm_manager.TaskManager(task_env)
+    other.start()
+    try:
+        first, second = fakes.two_syncs_of_one_storage(manager, other)
+    finally:
+        other.stop(timeout=5)
+    fakes.assert_lock_holds_apart(first, second)
+    # a new claim starts without the last attempt's lock time
+    again, _ = db_api.task_create_sync(first["storage_id"], "normal")
+    assert db_api.task_claim(again["id"], "someone", 60)["lock_acquired_at"] is None

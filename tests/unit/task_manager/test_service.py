@@ -1,4 +1,4 @@
-"""TaskManagerService and the re-dispatch scan end to end in one process (fake:// and kombu+memory)."""
+"""TaskManagerService and the re-dispatch scan end to end in one process (fake:// and kombu+delfin-memory)."""
 
 import datetime
 import uuid
@@ -18,7 +18,7 @@ from delfin_like.task_manager import manager as tm_manager
 from tests.unit.task_manager import fakes
 
 
-@pytest.fixture(params=["fake://", "kombu+memory:////"])
+@pytest.fixture(params=["fake://", rpc_transport.IN_PROCESS_DEFAULT_URL])
 def bus(request, sqlite_db, locks):
     rpc_transport.register_opts()
     CONF.set_override("transport_url", request.param)

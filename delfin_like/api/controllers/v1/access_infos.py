@@ -20,22 +20,20 @@ LOG = logging.getLogger(__name__)
 
 
 def _merged_body(stored: dict, update: dict) -> dict:
-    """The registration-shaped body after ``update``: given blocks replace stored ones,
-    a block given without its password keeps the stored one."""
+    """The registration-shaped body after ``update``: a given block is merged into the stored
+    one (every stored field it does not name, secrets included, is kept), a block given as
+    ``null`` is removed, and a block not given stays as it is."""
     body = {"vendor": stored["vendor"], "model": stored["model"],
             "extra_attributes": update.get("extra_attributes", stored["extra_attributes"])}
     for protocol in driver_manager.ACCESS_PROTOCOLS:
         old = crypto.decrypt_block(stored.get(protocol))
-        new = update.get(protocol)
-        if new is None:
+        if protocol not in update:
             if old is not None:
                 body[protocol] = old
             continue
-        block = dict(new)
-        for secret in crypto.SECRET_FIELDS:
-            if secret not in block and old and old.get(secret) is not None:
-                block[secret] = old[secret]
-        body[protocol] = block
+        new = update[protocol]
+        if new is not None:
+            body[protocol] = {**(old or {}), **new}
     return body
 
 
@@ -60,6 +58,7 @@ class StorageAccessInfoController(utils.StorageSubresource):
         storage = db_api.storage_get(storage_id)
         body = _merged_body(db_api.access_info_get(storage_id), update)
         validation.validate(schema.register, body)
+        driver_manager.check_access_protocols(body)
         probed = driver_manager.probe(driver_manager.access_info_from_request(body, storage_id=storage_id))
         if probed.serial_number != storage["serial_number"]:
             raise exception.StorageSerialMismatch(probed.serial_number, storage["serial_number"])
@@ -67,7 +66,7 @@ class StorageAccessInfoController(utils.StorageSubresource):
         # drivers are built afresh from the stored access info for every task, so
         # there is no cached connection with the old details to drop
         LOG.info("Access info of storage %s changed (%s)", storage_id,
-                 ", ".join(sorted(k for k in update if update[k] is not None)))
+                 ", ".join(sorted(k if update[k] is not None else f"{k} removed" for k in update)))
         return {"access_info": views.access_info(stored)}
 
 
@@ -77,9 +76,9 @@ class AccessInfosController(rest.RestController):
     @pecan.expose("json")
     def get_all(self, **_query):
         """-> ``{"access_infos": [...]}`` without secrets; filters storage_id, vendor, model."""
-        params = utils.parse_list_params(pecan.request.GET)
+        params = utils.parse_list_params(pecan.request.GET, "access_infos")
         rows = db_api.access_info_list(**params.as_kwargs())
-        return views.collection("access_infos", views.access_info, rows)
+        return views.collection("access_infos", views.access_info, rows, params, marker_key="storage_id")
 
 
 class StorageCapabilitiesController(utils.StorageSubresource):

@@ -21,9 +21,9 @@ class InventoryController(rest.RestController):
     @pecan.expose("json")
     def get_all(self, **_query):
         """``GET /v1/<type>`` -> ``{"<type>": [...]}``; ``storage_id`` and other exact filters."""
-        params = utils.parse_list_params(pecan.request.GET)
+        params = utils.parse_list_params(pecan.request.GET, self.resource_type)
         rows = db_api.resource_list(self.resource_type, **params.as_kwargs())
-        return views.collection(self.resource_type, self.view, rows)
+        return views.collection(self.resource_type, self.view, rows, params)
 
     @pecan.expose("json")
     def get_one(self, resource_id, **_query):

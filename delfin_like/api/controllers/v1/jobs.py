@@ -63,8 +63,6 @@ def _check_paths(body: dict) -> None:
     for key in ("data_path", "output_path"):
         if ".." in body[key].split("/"):
             raise exception.InvalidInput(f"{key} must not contain '..'")
-    if body["output_path"].rstrip("/") == "":
-        raise exception.InvalidInput("output_path must not be /")
 
 
 def _check_storage_runs_jobs(storage_id: str) -> None:
@@ -83,7 +81,8 @@ def _cast_or_fail(task: dict, job: dict) -> None:
         try:
             db_api.task_finish(task["id"], TaskStatus.FAILED, error="could not be dispatched: message bus unavailable")
             if task["id"] == job.get("submit_task_id"):
-                db_api.job_mirror(job["id"], {"status": "FAILED", "error": "could not be dispatched"})
+                failed = {"status": "FAILED", "message": "not dispatched", "error": "could not be dispatched"}
+                db_api.job_mirror(job["id"], failed)
         except Exception:  # noqa: BLE001 - the client's 503 matters more
             LOG.exception("Could not record the undispatched task %s", task["id"])
         raise
@@ -96,11 +95,11 @@ class StorageJobsController(utils.StorageSubresource):
     def get_all(self, storage_id, **_query):
         """``GET /v1/storages/{id}/jobs`` -> ``{"jobs": [...]}`` of that storage; 404 StorageNotFound."""
         db_api.storage_get(storage_id)
-        params = utils.parse_list_params(pecan.request.GET)
+        params = utils.parse_list_params(pecan.request.GET, "jobs")
         if "storage_id" in params.filters:
             raise exception.InvalidInput("storage_id is given by the path")
         params.filters["storage_id"] = storage_id
-        return views.collection("jobs", job_view, db_api.job_list(**params.as_kwargs()))
+        return views.collection("jobs", job_view, db_api.job_list(**params.as_kwargs()), params)
 
     @pecan.expose("json")
     def post(self, storage_id, **_form):
@@ -127,8 +126,8 @@ class JobsController(utils.Collection):
     @pecan.expose("json")
     def get_all(self, **_query):
         """``GET /v1/jobs`` -> ``{"jobs": [...]}``; filters storage_id, status, job_id, namespace, name, node."""
-        params = utils.parse_list_params(pecan.request.GET)
-        return views.collection("jobs", job_view, db_api.job_list(**params.as_kwargs()))
+        params = utils.parse_list_params(pecan.request.GET, "jobs")
+        return views.collection("jobs", job_view, db_api.job_list(**params.as_kwargs()), params)
 
     @pecan.expose("json")
     def get_one(self, job_id, **_query):

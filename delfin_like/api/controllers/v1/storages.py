@@ -83,6 +83,7 @@ def register(body, cast) -> dict:
     """
     validation.validate(schema.register, body)
     policy = sync_policy.policy_for_registration(body.get("sync_policy"))
+    driver_manager.check_access_protocols(body)
     access_info = driver_manager.access_info_from_request(body)
     probed, capabilities = driver_manager.probe_with_capabilities(access_info)
     storage, task = db_api.storage_register(
@@ -118,9 +119,9 @@ class StoragesController(utils.Collection):
     @pecan.expose("json")
     def get_all(self, **_query):
         """``GET /v1/storages`` -> ``{"storages": [...]}``; exact filters, paging, sort."""
-        params = utils.parse_list_params(pecan.request.GET)
+        params = utils.parse_list_params(pecan.request.GET, "storages")
         rows = db_api.storage_list(**params.as_kwargs())
-        return views.collection("storages", views.storage, rows)
+        return views.collection("storages", views.storage, rows, params)
 
     @pecan.expose("json")
     def get_one(self, storage_id, **_query):
@@ -154,10 +155,14 @@ class StoragesController(utils.Collection):
     def sync(self, *storage_id, **_form):
         """``POST /v1/storages/{id}/sync`` -> 202 ``{"task"}`` on the urgent lane;
         ``POST /v1/storages/sync`` -> 202 ``{"tasks": [...]}`` on the background lane.
+        The body is empty or ``{}``; anything else is a 400.
         """
         # *storage_id, not a named argument: pecan would fill a named one from the body
         if len(storage_id) > 1:
             raise exception.NotFound()
+        if pecan.request.body.strip():
+            # no body, or one that asks nothing ({}): a body is never silently ignored
+            validation.validate(schema.sync, validation.json_body(pecan.request))
         pecan.response.status = 202
         if storage_id:
             return {"task": views.task(dispatch_sync(storage_id[0], Lane.URGENT))}

@@ -29,9 +29,9 @@ class TaskManagersController(rest.RestController):
     @pecan.expose("json")
     def get_all(self, **_query):
         """``GET /v1/task-managers`` -> ``{"task_managers": [...]}``, newest start first; filter ``host``."""
-        params = utils.parse_list_params(pecan.request.GET)
+        params = utils.parse_list_params(pecan.request.GET, "task_managers")
         rows = db_api.task_manager_list(**params.as_kwargs())
         now = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
         for row in rows:
             row["status"] = status_of(row, now)
-        return views.collection("task_managers", views.task_manager, rows)
+        return views.collection("task_managers", views.task_manager, rows, params)

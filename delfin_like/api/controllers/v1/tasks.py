@@ -10,8 +10,8 @@ class TasksController(utils.Collection):
     @pecan.expose("json")
     def get_all(self, **_query):
         """``GET /v1/tasks`` -> ``{"tasks": [...]}``; filters such as storage_id, status, type."""
-        params = utils.parse_list_params(pecan.request.GET)
-        return views.collection("tasks", views.task, db_api.task_list(**params.as_kwargs()))
+        params = utils.parse_list_params(pecan.request.GET, "tasks")
+        return views.collection("tasks", views.task, db_api.task_list(**params.as_kwargs()), params)
 
     @pecan.expose("json")
     def get_one(self, task_id, **_query):

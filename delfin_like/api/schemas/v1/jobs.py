@@ -15,7 +15,8 @@ submit = {
         "command": {"type": "array", "items": _TEXT, "minItems": 1, "maxItems": 256},
         "image": {"type": "string", "maxLength": 255},
         "data_path": _PATH,
-        "output_path": _PATH,
+        # "/" itself (or "//") is refused: the results would land over the node's root
+        "output_path": {**_PATH, "pattern": "^/+[^/]"},
         "target_node": {"type": "string", "maxLength": 255},
         "resources": {
             "type": "object",

@@ -1,4 +1,4 @@
-"""JSON schema of ``POST /v1/storages`` (Delfin's registration body)."""
+"""JSON schemas of ``POST /v1/storages`` (Delfin's registration body), access-info updates and sync requests."""
 
 from delfin_like.api.schemas.v1.sync_policy import sync_policy as _SYNC_POLICY
 
@@ -53,17 +53,33 @@ register = {
 }
 
 
-# PUT /v1/storages/{id}/access-info: blocks replace the stored ones (a block
-# without its password keeps the stored password); vendor and model are fixed.
+def _block_or_null(required: list[str]) -> dict:
+    # null removes the stored block
+    block = _block(required)
+    return {**block, "type": ["object", "null"]}
+
+
+# PUT /v1/storages/{id}/access-info: a block is merged into the stored one (fields it does
+# not name, the password included, are kept), null removes it; vendor and model are fixed.
 update_access_info = {
     "$schema": "http://json-schema.org/draft-07/schema#",
     "type": "object",
     "properties": {
-        "rest": _block(["host", "port"]),
-        "ssh": _block(["host", "port"]),
-        "snmp": _block(["host", "port"]),
+        # the merged result is validated as a registration: a rest block still needs a user
+        "rest": _block_or_null(["host", "port"]),
+        "ssh": _block_or_null(["host", "port"]),
+        "snmp": _block_or_null(["host", "port"]),
         "extra_attributes": {"type": "object"},
     },
     "minProperties": 1,
+    "additionalProperties": False,
+}
+
+
+# POST /v1/storages/sync and /v1/storages/{id}/sync: no body, or an empty object
+sync = {
+    "$schema": "http://json-schema.org/draft-07/schema#",
+    "type": "object",
+    "properties": {},
     "additionalProperties": False,
 }
