@@ -4,7 +4,9 @@ Paging by marker is keyset paging on ``(sort keys..., id)``, so a page never
 skips or repeats a row even while rows are added.
 """
 
+import dataclasses
 import datetime
+from collections.abc import Callable
 
 import sqlalchemy as sa
 
@@ -112,11 +114,14 @@ def build_list(
     marker_values: dict | None,
     sort,
     unique_key: str = "id",
+    sort_ties=None,
 ) -> sa.Select:
     """A SELECT of ``columns`` from ``table`` honouring the list parameters.
 
     :param marker_values: the marker row (a mapping of column values), if any.
     :param unique_key: a unique column, appended to the sort so the order is total.
+    :param sort_ties: ``{key: (tie-breaker, ...)}``: columns ordered after ``key`` (when it is the last
+        key) and before ``unique_key``, in its direction, as its list index orders them.
     :raises InvalidInput: for an unknown filter or sort key or a bad value.
     """
     stmt = _where_filters(sa.select(*columns), table, filter_keys, filters)
@@ -125,6 +130,10 @@ def build_list(
     for key, _ in keys:
         if key not in sort_keys:
             raise exception.InvalidInput(f"unknown sort key {key!r}; known: {', '.join(sorted(sort_keys))}")
+    if keys and sort_ties:
+        last_key, last_dir = keys[-1]
+        named = {k for k, _ in keys}
+        keys.extend((tie, last_dir) for tie in sort_ties.get(last_key, ()) if tie not in named)
     if unique_key not in [k for k, _ in keys]:
         # unique tie-breaker, in the direction of the last key: an index on (sort keys..., unique key)
         # then serves the whole ORDER BY, forwards or backwards, without a sort step
@@ -180,3 +189,46 @@ def marker_row(conn: sa.Connection, table: sa.Table, marker: str | None, key: st
     if row is None:
         raise exception.InvalidInput(f"marker {marker} does not exist")
     return row._mapping
+
+
+@dataclasses.dataclass(frozen=True)
+class Listing:
+    """One list route's query, declared once: what the route selects, filters and sorts by.
+
+    ``indexed_sorts`` are the documented sort keys: an index on ``(key, unique_key)``
+    (and ``(storage_id, key, unique_key)`` where the table has a ``storage_id`` filter)
+    serves each of them, ascending or descending, as it serves ``default_sort``;
+    tests/functional/db/test_list_plans.py holds every route to that by EXPLAIN.
+    """
+
+    table: sa.Table
+    columns: tuple
+    filter_keys: tuple[str, ...]
+    sort_keys: tuple[str, ...]
+    default_sort: tuple[tuple[str, str], ...]
+    indexed_sorts: tuple[str, ...]
+    unique_key: str = "id"
+    # tie-breakers of a sort key before unique_key, as its index orders them (models.SORT_TIES)
+    sort_ties: dict | None = None
+    # the FROM clause when the route joins (storages join their last sync task)
+    from_clause: sa.FromClause | None = None
+
+    def select(self, filters=None, limit=None, offset=None, marker_values=None, sort=None) -> sa.Select:
+        """The route's SELECT for these list parameters (see :func:`build_list`)."""
+        stmt = build_list(
+            self.table, self.columns, filter_keys=self.filter_keys, sort_keys=self.sort_keys,
+            default_sort=list(self.default_sort), filters=filters, limit=limit, offset=offset,
+            marker_values=marker_values, sort=sort, unique_key=self.unique_key, sort_ties=self.sort_ties,
+        )
+        return stmt if self.from_clause is None else stmt.select_from(self.from_clause)
+
+    def run(self, conn: sa.Connection, row_dict: Callable, filters=None, limit=None, offset=None,
+            marker=None, sort=None, with_count=False) -> Page:
+        """One page: ``row_dict(row)`` for each selected row, counted if ``with_count``.
+
+        :raises InvalidInput: an unknown filter or sort key, a bad value or a marker naming no row.
+        """
+        marker_values = marker_row(conn, self.table, marker, key=self.unique_key)
+        stmt = self.select(filters, limit, offset, marker_values, sort)
+        rows = [row_dict(r) for r in conn.execute(stmt)]
+        return page(conn, rows, self.table, self.filter_keys, filters, with_count)
