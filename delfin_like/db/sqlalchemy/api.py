@@ -29,6 +29,7 @@ from delfin_like.db.sqlalchemy.inventory import (  # noqa: F401 - re-exported th
     resource_fingerprints,
     resource_get,
     resource_list,
+    resource_rows,
     sync_apply,
 )
 from delfin_like.db.sqlalchemy.utils import dumps, finish_values, new_id, task_dict, task_values, utcnow

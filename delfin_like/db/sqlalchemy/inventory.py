@@ -210,3 +210,23 @@ def resource_list(
     _table(resource_type)  # ValueError for an unknown type
     with read() as conn:
         return LISTINGS[resource_type].run(conn, _row_dict, filters, limit, offset, marker, sort, with_count)
+
+
+@translate_errors
+def resource_rows(
+    resource_type: str, fields, filters=None, limit=None, offset=None, marker=None, sort=None, with_count=False
+) -> query.Page:
+    """One list page like :func:`resource_list`, each row a tuple of ``fields`` in that order.
+
+    What a response is built from without a mapping per row in between (``GET /v1/volumes``).
+    :param fields: names of visible columns.
+    :raises ValueError: an unknown resource type or field. :raises InvalidInput: as resource_list.
+    """
+    visible = {c.name: c for c in visible_columns(_table(resource_type))}
+    unknown = [f for f in fields if f not in visible]
+    if unknown:
+        raise ValueError(f"{resource_type} has no column {', '.join(unknown)}")
+    columns = tuple(visible[f] for f in fields)
+    with read() as conn:
+        return LISTINGS[resource_type].run(
+            conn, tuple, filters, limit, offset, marker, sort, with_count, columns=columns)

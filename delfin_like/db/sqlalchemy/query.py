@@ -213,22 +213,23 @@ class Listing:
     # the FROM clause when the route joins (storages join their last sync task)
     from_clause: sa.FromClause | None = None
 
-    def select(self, filters=None, limit=None, offset=None, marker_values=None, sort=None) -> sa.Select:
-        """The route's SELECT for these list parameters (see :func:`build_list`)."""
+    def select(self, filters=None, limit=None, offset=None, marker_values=None, sort=None, columns=None) -> sa.Select:
+        """The route's SELECT for these list parameters (see :func:`build_list`), of ``columns`` if given."""
         stmt = build_list(
-            self.table, self.columns, filter_keys=self.filter_keys, sort_keys=self.sort_keys,
+            self.table, self.columns if columns is None else columns,
+            filter_keys=self.filter_keys, sort_keys=self.sort_keys,
             default_sort=list(self.default_sort), filters=filters, limit=limit, offset=offset,
             marker_values=marker_values, sort=sort, unique_key=self.unique_key, sort_ties=self.sort_ties,
         )
         return stmt if self.from_clause is None else stmt.select_from(self.from_clause)
 
     def run(self, conn: sa.Connection, row_dict: Callable, filters=None, limit=None, offset=None,
-            marker=None, sort=None, with_count=False) -> Page:
-        """One page: ``row_dict(row)`` for each selected row, counted if ``with_count``.
+            marker=None, sort=None, with_count=False, columns=None) -> Page:
+        """One page: ``row_dict(row)`` for each selected row (of ``columns`` if given), counted if ``with_count``.
 
         :raises InvalidInput: an unknown filter or sort key, a bad value or a marker naming no row.
         """
         marker_values = marker_row(conn, self.table, marker, key=self.unique_key)
-        stmt = self.select(filters, limit, offset, marker_values, sort)
+        stmt = self.select(filters, limit, offset, marker_values, sort, columns)
         rows = [row_dict(r) for r in conn.execute(stmt)]
         return page(conn, rows, self.table, self.filter_keys, filters, with_count)
