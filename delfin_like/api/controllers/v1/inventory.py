@@ -20,7 +20,7 @@ class InventoryController(rest.RestController):
         # the view's allow-list: a list page selects just these columns, as tuples (views.row_dicts)
         self.fields = fields
 
-    @pecan.expose()
+    @pecan.expose("json")  # content negotiation as every JSON route; the body comes encoded already
     def get_all(self, **_query):
         """``GET /v1/<type>`` -> ``{"<type>": [...]}``; ``storage_id`` and other exact filters."""
         params = utils.parse_list_params(pecan.request.GET, self.resource_type)
