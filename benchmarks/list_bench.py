@@ -181,7 +181,7 @@ def run_database(database: str, rows: int, storages: int, depth: int, count: int
         per_storage = rows // storages
         deep = _marker_at(url, depth, "created_at, id")
         deep_in_storage = _marker_at(url, per_storage * 9 // 10, "created_at, id", sid)
-        deep_by_name = _marker_at(url, depth, "name, id")
+        deep_by_name = _marker_at(url, depth, "name, created_at, id")
         proc, base = _start_all_in_one(tmp, url, key)
         session = requests.Session()
         cases = {
