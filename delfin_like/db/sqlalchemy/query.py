@@ -140,7 +140,8 @@ def build_list(
         keys.append((unique_key, keys[-1][1] if keys else "asc"))
 
     if marker_values is not None:
-        stmt = stmt.where(_after_marker(table, keys, marker_values))
+        fixed = {k: _coerce(table.c[k], k, v) for k, v in (filters or {}).items()}
+        stmt = stmt.where(_after_marker(table, keys, marker_values, _index_prefix(table, keys, fixed)))
 
     stmt = stmt.order_by(*[table.c[k].asc() if d == "asc" else table.c[k].desc() for k, d in keys])
     if limit is not None:
@@ -150,7 +151,21 @@ def build_list(
     return stmt
 
 
-def _after_marker(table: sa.Table, keys, marker) -> sa.ColumnElement:
+def _index_prefix(table: sa.Table, keys, fixed: dict) -> list[tuple[str, object]]:
+    """``(column, value)`` of the equality filters that lead an index whose next columns are the sort
+    ``keys`` (``storage_id`` of ``(storage_id, created_at, id)``), or [] when no index has that shape."""
+    names = [k for k, _ in keys]
+    for index in sorted(table.indexes, key=lambda i: i.name):
+        columns = [c.name for c in index.columns]
+        lead = 0
+        while lead < len(columns) and fixed.get(columns[lead]) is not None:
+            lead += 1
+        if lead and columns[lead:lead + len(names)] == names:
+            return [(c, fixed[c]) for c in columns[:lead]]
+    return []
+
+
+def _after_marker(table: sa.Table, keys, marker, prefix=()) -> sa.ColumnElement:
     """Rows strictly after ``marker`` in the order given by ``keys`` (all non-null columns).
 
     Written as ``k1 >= v1 AND (k1 > v1 OR k1 = v1 AND k2 > v2 OR ...)`` rather than a
@@ -160,6 +175,9 @@ def _after_marker(table: sa.Table, keys, marker) -> sa.ColumnElement:
     Where every key runs in one direction the row-value comparison is added as well:
     PostgreSQL takes it as the index condition, where with the OR alone it may read
     every tie of ``k1`` (a sync's rows share one ``created_at``) into a bitmap and sort.
+    ``prefix`` (:func:`_index_prefix`) leads the row value with the filtered columns and their
+    values: the same rows, as the range of the filter's own index, so PostgreSQL's custom plans stop
+    walking the unfiltered ``(k1, k2)`` index and discarding the other storages' rows instead.
     """
     clauses = []
     for i, (key, direction) in enumerate(keys):
@@ -172,8 +190,9 @@ def _after_marker(table: sa.Table, keys, marker) -> sa.ColumnElement:
     seek = first >= marker[first_key] if first_dir == "asc" else first <= marker[first_key]
     directions = {direction for _, direction in keys}
     if len(keys) > 1 and len(directions) == 1:
-        columns = sa.tuple_(*[table.c[k] for k, _ in keys])
-        values = tuple(marker[k] for k, _ in keys)  # each bound with its column's type
+        columns = sa.tuple_(*[table.c[c] for c, _ in prefix], *[table.c[k] for k, _ in keys])
+        # each bound with its column's type
+        values = (*[v for _, v in prefix], *[marker[k] for k, _ in keys])
         seek = sa.and_(seek, columns > values if directions == {"asc"} else columns < values)
     return sa.and_(seek, sa.or_(*clauses))
 
