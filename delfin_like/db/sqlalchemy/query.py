@@ -115,6 +115,7 @@ def build_list(
     sort,
     unique_key: str = "id",
     sort_ties=None,
+    dialect: str | None = None,
 ) -> sa.Select:
     """A SELECT of ``columns`` from ``table`` honouring the list parameters.
 
@@ -122,6 +123,7 @@ def build_list(
     :param unique_key: a unique column, appended to the sort so the order is total.
     :param sort_ties: ``{key: (tie-breaker, ...)}``: columns ordered after ``key`` (when it is the last
         key) and before ``unique_key``, in its direction, as its list index orders them.
+    :param dialect: the database's dialect name; the marker's predicate takes the form its planner seeks by.
     :raises InvalidInput: for an unknown filter or sort key or a bad value.
     """
     stmt = _where_filters(sa.select(*columns), table, filter_keys, filters)
@@ -141,7 +143,10 @@ def build_list(
 
     if marker_values is not None:
         fixed = {k: _coerce(table.c[k], k, v) for k, v in (filters or {}).items()}
-        stmt = stmt.where(_after_marker(table, keys, marker_values, _index_prefix(table, keys, fixed)))
+        if dialect == "sqlite" and len({d for _, d in keys}) == 1:
+            stmt = stmt.where(_after_marker_sqlite(table, keys, marker_values, fixed))
+        else:
+            stmt = stmt.where(_after_marker(table, keys, marker_values, _index_prefix(table, keys, fixed)))
 
     stmt = stmt.order_by(*[table.c[k].asc() if d == "asc" else table.c[k].desc() for k, d in keys])
     if limit is not None:
@@ -197,6 +202,22 @@ def _after_marker(table: sa.Table, keys, marker, prefix=()) -> sa.ColumnElement:
     return sa.and_(seek, sa.or_(*clauses))
 
 
+def _after_marker_sqlite(table: sa.Table, keys, marker, fixed: dict) -> sa.ColumnElement:
+    """Rows strictly after ``marker`` in ``keys``' one direction, as SQLite seeks them: the row value
+    alone, past the leading keys the filters fix. With a plainer range on its first column beside it
+    SQLite takes that range and reads every tie (a sync's rows share one ``created_at``)."""
+    rest = list(keys)
+    while len(rest) > 1 and fixed.get(rest[0][0]) is not None:
+        rest.pop(0)
+    columns = [table.c[k] for k, _ in rest]
+    values = [marker[k] for k, _ in rest]
+    ascending = rest[0][1] == "asc"
+    if len(rest) == 1:
+        return columns[0] > values[0] if ascending else columns[0] < values[0]
+    row = sa.tuple_(*columns)
+    return row > tuple(values) if ascending else row < tuple(values)
+
+
 def marker_row(conn: sa.Connection, table: sa.Table, marker: str | None, key: str = "id"):
     """The column values of the marker row (``table.<key> == marker``), or None without a marker.
 
@@ -232,13 +253,15 @@ class Listing:
     # the FROM clause when the route joins (storages join their last sync task)
     from_clause: sa.FromClause | None = None
 
-    def select(self, filters=None, limit=None, offset=None, marker_values=None, sort=None, columns=None) -> sa.Select:
+    def select(self, filters=None, limit=None, offset=None, marker_values=None, sort=None, columns=None,
+               dialect=None) -> sa.Select:
         """The route's SELECT for these list parameters (see :func:`build_list`), of ``columns`` if given."""
         stmt = build_list(
             self.table, self.columns if columns is None else columns,
             filter_keys=self.filter_keys, sort_keys=self.sort_keys,
             default_sort=list(self.default_sort), filters=filters, limit=limit, offset=offset,
             marker_values=marker_values, sort=sort, unique_key=self.unique_key, sort_ties=self.sort_ties,
+            dialect=dialect,
         )
         return stmt if self.from_clause is None else stmt.select_from(self.from_clause)
 
@@ -249,6 +272,6 @@ class Listing:
         :raises InvalidInput: an unknown filter or sort key, a bad value or a marker naming no row.
         """
         marker_values = marker_row(conn, self.table, marker, key=self.unique_key)
-        stmt = self.select(filters, limit, offset, marker_values, sort, columns)
+        stmt = self.select(filters, limit, offset, marker_values, sort, columns, conn.dialect.name)
         rows = [row_dict(r) for r in conn.execute(stmt)]
         return page(conn, rows, self.table, self.filter_keys, filters, with_count)
