@@ -103,7 +103,10 @@ def _analyze(url: str) -> None:
 
     engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
-        conn.exec_driver_sql("ANALYZE")
+        if engine.dialect.name == "postgresql":
+            conn.exec_driver_sql("ANALYZE")
+        else:  # MariaDB/MySQL: per table (InnoDB also samples on its own after a bulk load)
+            conn.exec_driver_sql("ANALYZE TABLE storages, volumes, tasks").all()
     engine.dispose()
 
 
