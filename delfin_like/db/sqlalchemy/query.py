@@ -235,10 +235,11 @@ def marker_row(conn: sa.Connection, table: sa.Table, marker: str | None, key: st
 class Listing:
     """One list route's query, declared once: what the route selects, filters and sorts by.
 
-    ``indexed_sorts`` are the documented sort keys: an index on ``(key, unique_key)``
-    (and ``(storage_id, key, unique_key)`` where the table has a ``storage_id`` filter)
-    serves each of them, ascending or descending, as it serves ``default_sort``;
-    tests/functional/db/test_list_plans.py holds every route to that by EXPLAIN.
+    ``indexed_sorts`` are the documented sort keys: an index on ``(key, ties..., unique_key)``
+    serves each of them, ascending or descending, as it serves ``default_sort``, and so does one
+    led by the column of any exact filter that would otherwise lead the planner to sort
+    (``storage_id``, ``status``; ``name`` is its own index's lead). tests/functional/db/test_list_plans.py
+    holds every route, sort, filter and marker to that by EXPLAIN.
     """
 
     table: sa.Table
