@@ -16,7 +16,7 @@ full scan and filesort below any index walk of these wide rows (``EXPLAIN`` said
 even unfiltered ``ORDER BY created_at, id LIMIT 100``), and it has no switch that prices sorting out;
 benchmarks/list_bench.py --databases mysql measures it at size.
 
-The one exception is a filter on a unique column (a storage's ``serial_number``): it matches at most one
+The one exception is a filter on a unique column (a row's ``id``, a storage's ``serial_number``): it matches at most one
 row, and sorting one row is not a sort the index needs to spare.
 """
 
