@@ -12,7 +12,10 @@ and Redis). Then, over HTTP only:
    concurrent clients; each registration casts its initial sync (normal lane);
 2. waits until every storage is SYNCED (the initial sync of the whole fleet);
 3. ``POST /v1/storages/sync`` (every storage, background lane) and waits until every task
-   it returned has finished; nothing changed on the arrays, so the re-sync must write 0 rows.
+   it returned has finished; nothing changed on the arrays, so the re-sync must write 0 rows;
+4. (unless ``--no-each``) the same re-sync again through ``POST /v1/storages/{id}/sync`` (urgent
+   lane) for every storage from ``--register-clients`` clients: the task managers' own pace,
+   next to the sync-all request's.
 
 Prints one JSON document: the times and rates of both phases, the rows written (from the
 tasks' results), how the tasks split between the task managers (from their lease owners),
@@ -576,7 +579,9 @@ def main(argv=None) -> int:
     parser.add_argument("--workers-per-lane", type=int, default=0, help="[task_manager] workers_per_lane (0: default)")
     parser.add_argument("--register-clients", type=int, default=8, help="concurrent POST /v1/storages clients")
     parser.add_argument("--timeout", type=float, default=1800, help="longest wait for each phase, seconds")
-    parser.add_argument("--profile", metavar="DIR", help="py-spy the API and the task managers during the re-sync")
+    parser.add_argument(
+        "--profile", metavar="DIR", help="py-spy (not a dependency) the API and the task managers in the re-syncs"
+    )
     parser.add_argument("--no-each", action="store_true", help="skip the second re-sync, one POST per storage")
     parser.add_argument("--keep-logs", metavar="DIR", help="copy every process's log to DIR at the end")
     args = parser.parse_args(argv)
