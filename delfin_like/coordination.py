@@ -357,6 +357,16 @@ class HeldLock:
     def __init__(self, name: str, lock):
         self.name = name
         self._lock = lock
+        # restore() and release() exclude each other: a restore that read the token before a
+        # release must not put the key back after it (the storage would stay locked until expiry)
+        self._mutex = threading.Lock()
+        self._released = False
+
+    def release(self) -> None:
+        """Release the lock; a later :meth:`restore` does nothing."""
+        with self._mutex:  # waits for a restore under way: it finds the key and leaves it
+            self._released = True
+        self._lock.release()
 
     def still_held(self) -> bool:
         """False once the backend says the lock is gone or someone else's (one round trip on redis).
@@ -373,11 +383,12 @@ class HeldLock:
     def restore(self) -> bool:
         """Put our key back if the backend lost it (a Redis restart); returns True if it did."""
         inner, client = getattr(self._lock, "_lock", None), getattr(self._lock, "_client", None)
-        token = getattr(getattr(inner, "local", None), "token", None)  # tooz and redis-py keep these private
-        if client is None or not token:
-            return False
-        # only if absent: a key that is there is ours, or someone else's after all
-        restored = client.set(inner.name, token, nx=True, px=int(inner.timeout * 1000))
+        with self._mutex:
+            token = getattr(getattr(inner, "local", None), "token", None)  # tooz and redis-py keep these private
+            if self._released or client is None or not token:
+                return False
+            # only if absent: a key that is there is ours, or someone else's after all
+            restored = client.set(inner.name, token, nx=True, px=int(inner.timeout * 1000))
         if restored:
             LOG.warning("Lock %s had vanished from the coordination backend (restarted?); restored", self.name)
         return bool(restored)
@@ -434,7 +445,7 @@ def storage_lock(
     finally:
         coord.track(held, False)
         try:
-            lock.release()
+            held.release()
         except tooz.ToozError as e:
             # the backend's lock timeout frees it anyway; the work itself is done
             LOG.warning("Lock %s for %s could not be released: %s", name, purpose, e)

@@ -108,8 +108,32 @@ class TaskManager:
             LOG.warning("Lease renewal of %d tasks failed: %s", len(ids), e)
             return 0
         if renewed < len(ids):
-            LOG.warning("Renewed %d of %d leases; the others were cancelled or lost", renewed, len(ids))
+            self._report_unrenewed(ids, renewed)
         return renewed
+
+    def _report_unrenewed(self, ids: list[str], renewed: int) -> None:
+        """Say which leases were not renewed and why. A task this process finished between listing
+        its running tasks and the renewal is no news (it happens all the time with short tasks);
+        a task cancelled, or taken over by another owner, is."""
+        news = []
+        still_running = set(self.running)
+        for task_id in ids:
+            if task_id not in still_running:
+                continue  # ended here meanwhile, whichever way
+            try:
+                state = db_api.task_state(task_id)
+            except exception.TaskNotFound:
+                news.append(f"{task_id} (gone)")
+                continue
+            except exception.DelfinLikeException:
+                return  # the database is away: the next renewal tells
+            if state["status"] in (TaskStatus.COMPLETED, TaskStatus.FAILED) and state["lease_owner"] == self.owner:
+                continue  # ended here meanwhile
+            if state["status"] == TaskStatus.RUNNING and state["lease_owner"] == self.owner:
+                continue  # renewed
+            news.append(f"{task_id} ({state['status']}, lease owner {state['lease_owner'] or 'none'})")
+        if news:
+            LOG.warning("Renewed %d of %d leases; not renewed: %s", renewed, len(ids), ", ".join(news))
 
     def run_task(self, context, task_id: str) -> str | None:
         """Claim and run task ``task_id``; returns its final status here, or None if not run."""

@@ -173,6 +173,13 @@ def test_redis_restart_never_lets_two_syncs_of_a_storage_overlap(redis_faults, p
                 task_ids.append(task["id"])
 
     assert fakes.wait_for(lambda: all(t["status"] == TaskStatus.RUNNING for t in faults.tasks(task_ids)), 30)
+
+    def first_syncs_hold_their_locks():
+        # RUNNING is not enough: a sync may still wait out the restart grace of this just-started Redis
+        holds = lock_holds([m.log for m in managers])
+        return sum(1 for v in holds.values() for h in v if h[1] == float("inf")) >= len(storages)
+
+    assert fakes.wait_for(first_syncs_hold_their_locks, 30)
     queue_syncs()
     time.sleep(1.5)
     down = time.time()

@@ -1,5 +1,6 @@
 """A storage lock whose key the backend lost (a Redis restart without persistence) is put back by its holder."""
 
+import threading
 import time
 import uuid
 
@@ -71,3 +72,28 @@ def test_a_redis_younger_than_the_lock_timeout_grants_no_lock(redis_url):
         assert 0.4 <= time.monotonic() - started < 3
     finally:
         young.stop()
+
+
+def test_a_released_lock_is_never_restored(redis_url):
+    """The heartbeat's restore racing the holder's release must not put the key back after it."""
+    coord = coordination.Coordinator(redis_url, member_id=f"r-{uuid.uuid4().hex[:6]}").start()
+    client = redis.Redis.from_url(redis_url)
+    try:
+        for _ in range(100):
+            storage_id = f"test-{uuid.uuid4().hex[:10]}"
+            stop = threading.Event()
+            with coordination.storage_lock(storage_id, purpose="sync", coordinator=coord) as held:
+                [key] = client.keys(f"*storage-{storage_id}*")
+
+                def restore_loop(held=held, stop=stop):
+                    # what the heartbeat does, as often as it can, while the lock is released
+                    while not stop.is_set():
+                        held.restore()
+
+                racer = threading.Thread(target=restore_loop, daemon=True)
+                racer.start()
+            stop.set()
+            racer.join(5)
+            assert not client.exists(key), "a released lock was restored: nobody can take it until it expires"
+    finally:
+        coord.stop()

@@ -171,6 +171,23 @@ def test_renew_leases_extends_running_tasks(manager):
     manager._running.clear()
 
 
+def test_renewal_warns_of_a_lost_lease_but_not_of_a_task_that_just_ended(manager, caplog):
+    _, ended = fakes.register_fake_storage()
+    _, lost = fakes.register_fake_storage()
+    # ended: finished by this task manager, not yet out of its running set (the job is returning)
+    manager._running[ended["id"]] = db_api.task_claim(ended["id"], manager.owner, 5)
+    assert db_api.task_finish(ended["id"], TaskStatus.COMPLETED, result={}, owner=manager.owner)
+    caplog.set_level("WARNING", logger="delfin_like.task_manager.manager")
+    assert manager.renew_leases(600) == 0
+    assert not [r for r in caplog.records if "leases" in r.getMessage()]
+    # lost: its lease lapsed and another task manager holds it now
+    manager._running[lost["id"]] = db_api.task_claim(lost["id"], "someone-else", 5)
+    assert manager.renew_leases(600) == 0
+    [warning] = [r.getMessage() for r in caplog.records if "leases" in r.getMessage()]
+    assert lost["id"] in warning and "someone-else" in warning and ended["id"] not in warning
+    manager._running.clear()
+
+
 def test_stop_hands_back_a_task_that_does_not_finish(task_env):
     mgr = tm_manager.TaskManager(task_env)
     mgr.start()
