@@ -31,7 +31,6 @@ storage_register = _impl.storage_register
 storage_get = _impl.storage_get
 storage_list = _impl.storage_list
 storage_capabilities_get = _impl.storage_capabilities_get
-storage_ids_for_sync = _impl.storage_ids_for_sync
 storage_mark_deleting = _impl.storage_mark_deleting
 storage_remove = _impl.storage_remove
 storage_unregister = _impl.storage_unregister
@@ -44,6 +43,7 @@ access_info_rewrite_all = _impl.access_info_rewrite_all
 # tasks
 task_create = _impl.task_create
 task_create_sync = _impl.task_create_sync
+task_create_syncs = _impl.task_create_syncs
 task_get = _impl.task_get
 task_state = _impl.task_state  # (task_id) -> {status, lease_owner}; cancellation checks
 task_list = _impl.task_list

@@ -204,15 +204,6 @@ def storage_capabilities_get(storage_id: str) -> dict:
 
 
 @translate_errors
-def storage_ids_for_sync(storage_id: str | None = None) -> list[str]:
-    stmt = sa.select(storages.c.id).where(storages.c.deleting.is_(False)).order_by(storages.c.created_at)
-    if storage_id is not None:
-        stmt = stmt.where(storages.c.id == storage_id)
-    with read() as conn:
-        return [r.id for r in conn.execute(stmt)]
-
-
-@translate_errors
 def storage_mark_deleting(storage_id: str) -> dict:
     """Flag the storage as being deleted and queue its remove task (idempotent)."""
     now = utcnow()
@@ -401,6 +392,56 @@ def task_create_sync(storage_id: str, priority: str) -> tuple[dict, bool]:
             task_id, created = task["id"], True
             conn.execute(storages.update().where(storages.c.id == storage_id).values(last_sync_task_id=task_id))
     return task_get(task_id), created
+
+
+@translate_errors
+def task_create_syncs(priority: str, batch: int = 500) -> list[tuple[dict, bool]]:
+    """Queue a sync of every storage not being deleted, as :func:`task_create_sync` would one by one.
+
+    Storages go in batches of ``batch`` (by id), one transaction each: the rows are
+    locked in id order, the PENDING sync tasks they already have are reused, the
+    others are inserted with one statement: a transaction per ``batch`` storages,
+    not one per storage (1,000 storages took 17 s to queue that way).
+
+    :returns: ``(task, created)`` per storage, in id order.
+    """
+    out: list[tuple[dict, bool]] = []
+    after = ""
+    while True:
+        now = utcnow()
+        with write() as conn:
+            rows = conn.execute(
+                sa.select(storages.c.id).where(storages.c.deleting.is_(False), storages.c.id > after)
+                .order_by(storages.c.id).limit(batch).with_for_update()
+            ).all()
+            if not rows:
+                break
+            ids = [r.id for r in rows]
+            after = ids[-1]
+            pending = dict(conn.execute(
+                sa.select(tasks.c.storage_id, tasks.c.id).where(
+                    tasks.c.storage_id.in_(ids), tasks.c.type == TaskType.SYNC, tasks.c.status == TaskStatus.PENDING,
+                )
+            ).all())
+            new, task_ids = [], []
+            for sid in ids:
+                if sid not in pending:
+                    new.append(task_values(TaskType.SYNC, sid, priority, now))
+                    pending[sid] = new[-1]["id"]
+                task_ids.append(pending[sid])
+            if new:
+                conn.execute(tasks.insert(), new)
+                conn.execute(
+                    storages.update().where(storages.c.id == sa.bindparam("sid"))
+                    .values(last_sync_task_id=sa.bindparam("tid")),
+                    [{"sid": t["storage_id"], "tid": t["id"]} for t in new],
+                )
+            created = {t["id"] for t in new}
+            found = {r.id: task_dict(r) for r in conn.execute(sa.select(tasks).where(tasks.c.id.in_(task_ids)))}
+        out.extend((found[tid], tid in created) for tid in task_ids)
+        if len(rows) < batch:
+            break
+    return out
 
 
 @translate_errors

@@ -75,6 +75,33 @@ def test_sync_of_a_storage_being_deleted_applies_nothing(any_db):
         db_api.task_create_sync(storage["id"], "urgent")
 
 
+def test_sync_all_queues_in_batches_reuses_pending_tasks_and_skips_storages_being_deleted(any_db):
+    """task_create_syncs: what task_create_sync would do per storage, across batch boundaries."""
+    storages = [register(registration_body(port=9100 + i, serial_number=f"SN-B{i}"))[0] for i in range(5)]
+    registered = {s["id"]: t for s, t in (register(registration_body(port=9200, serial_number="SN-P")),)}
+    for storage in storages:
+        task = db_api.task_list({"storage_id": storage["id"]}, None, None, None, [])[0]
+        db_api.task_claim(task["id"], "w", 60)
+        assert db_api.task_finish(task["id"], TaskStatus.COMPLETED)
+    doomed = storages.pop()
+    db_api.storage_mark_deleting(doomed["id"])
+
+    queued = db_api.task_create_syncs("background", batch=2)
+    by_storage = {t["storage_id"]: (t, created) for t, created in queued}
+    assert len(queued) == len(by_storage) == 5 and doomed["id"] not in by_storage
+    assert [t["storage_id"] for t, _ in queued] == sorted(by_storage)
+    # the one still PENDING from its registration is reused, not doubled
+    [(pending_id, first)] = registered.items()
+    assert (by_storage[pending_id][0]["id"], by_storage[pending_id][1]) == (first["id"], False)
+    for storage in storages:
+        task, created = by_storage[storage["id"]]
+        assert created and (task["status"], task["priority"], task["type"]) == (TaskStatus.PENDING, "background", "sync")
+        assert db_api.storage_get(storage["id"])["last_sync_task_id"] == task["id"]
+    # asked again: every storage already has its PENDING sync
+    assert [(t["id"], c) for t, c in db_api.task_create_syncs("background", batch=2)] == [
+        (t["id"], False) for t, _ in queued]
+
+
 def test_sync_of_a_cancelled_task_applies_nothing(any_db):
     storage, task = register(registration_body())
     db_api.task_claim(task["id"], "w", 60)

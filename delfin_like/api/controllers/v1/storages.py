@@ -166,10 +166,9 @@ class StoragesController(utils.Collection):
         pecan.response.status = 202
         if storage_id:
             return {"task": views.task(dispatch_sync(storage_id[0], Lane.URGENT))}
-        tasks = []
-        for sid in db_api.storage_ids_for_sync():
-            try:
-                tasks.append(dispatch_sync(sid, Lane.BACKGROUND))
-            except (exception.StorageNotFound, exception.StorageBeingDeleted):
-                continue  # deleted since it was listed: nothing to sync
-        return {"tasks": [views.task(t) for t in tasks]}
+        # queued in batches, then cast: a bus failure half-way leaves the rest PENDING for the scheduler
+        queued = db_api.task_create_syncs(Lane.BACKGROUND)
+        for task, created in queued:
+            if created:
+                _cast(task)
+        return {"tasks": [views.task(t) for t, _ in queued]}
