@@ -95,7 +95,8 @@ def test_sync_all_queues_in_batches_reuses_pending_tasks_and_skips_storages_bein
     assert (by_storage[pending_id][0]["id"], by_storage[pending_id][1]) == (first["id"], False)
     for storage in storages:
         task, created = by_storage[storage["id"]]
-        assert created and (task["status"], task["priority"], task["type"]) == (TaskStatus.PENDING, "background", "sync")
+        assert created
+        assert (task["status"], task["priority"], task["type"]) == (TaskStatus.PENDING, "background", "sync")
         assert db_api.storage_get(storage["id"])["last_sync_task_id"] == task["id"]
     # asked again: every storage already has its PENDING sync
     assert [(t["id"], c) for t, c in db_api.task_create_syncs("background", batch=2)] == [
