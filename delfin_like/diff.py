@@ -81,6 +81,40 @@ class StoredFingerprints:
 
     def extend(self, rows: Iterable[tuple[str, str, str]]) -> None:
         """Add ``(native_id, row_id, fingerprint)`` triples (the sync reads them in pages)."""
+        rows = rows if isinstance(rows, list) else list(rows)
+        if not rows or not self._extend_page(rows):
+            self._extend_rows(rows)
+
+    def _extend_page(self, rows: list) -> bool:
+        """Add a page whose ids and fingerprints are all canonical at C speed; False (nothing added) if not."""
+        natives, row_ids, fps = zip(*rows, strict=True)
+        n = len(rows)
+        if not all(type(x) is str for x in row_ids) or not all(type(x) is str for x in fps):
+            return False
+        joined = "".join(fps)
+        ids = "".join(row_ids)
+        if len(joined) != 32 * n or len(ids) != 36 * n or ids.count("-") != 4 * n or not ids.islower():
+            return False
+        if any(ids[at::36] != "-" * n for at in (8, 13, 18, 23)):
+            return False
+        try:
+            digests, raw_ids = bytes.fromhex(joined), bytes.fromhex(ids.replace("-", ""))
+        except ValueError:
+            return False
+        # fromhex skips whitespace: a shorter result means some value was not pure hex
+        if len(digests) != _DIGEST * n or len(raw_ids) != _UUID * n:
+            return False
+        positions = self._positions
+        start = len(positions)
+        page = dict(zip(natives, range(start, start + n), strict=True))
+        if len(page) != n or not positions.keys().isdisjoint(page):
+            return False  # a native id repeats: the row path says which
+        positions.update(page)
+        self._digests += digests
+        self._row_ids += raw_ids
+        return True
+
+    def _extend_rows(self, rows: list) -> None:
         positions, digests, row_ids = self._positions, self._digests, self._row_ids
         fromhex = bytes.fromhex
         position = len(positions)
@@ -92,7 +126,7 @@ class StoredFingerprints:
                 digest = fromhex(fp)
             except (TypeError, ValueError):
                 digest = b""
-            if len(digest) != _DIGEST:
+            if len(digest) != _DIGEST or len(fp) != 2 * _DIGEST:
                 digest = bytes(_DIGEST)
                 self._odd_fingerprints[position] = fp
             digests += digest
@@ -100,7 +134,7 @@ class StoredFingerprints:
             # canonical UUID text: 8-4-4-4-12 lowercase hex digits (islower: at least one letter, none upper)
             if (
                 type(row_id) is str and len(row_id) == 36 and row_id[8] == row_id[13] == row_id[18] == row_id[23] == "-"
-                and row_id.islower()
+                and row_id.count("-") == 4 and row_id.islower()
             ):
                 try:
                     raw = fromhex(row_id.replace("-", ""))
@@ -133,16 +167,14 @@ class StoredFingerprints:
             yield native_id, self._entry(position)
 
     def row_id(self, position: int) -> str:
-        odd = self._odd_row_ids.get(position)
-        if odd is not None:
-            return odd
+        if position in self._odd_row_ids:
+            return self._odd_row_ids[position]
         offset = position * _UUID
         return _uuid_text(self._row_ids[offset:offset + _UUID])
 
     def fingerprint(self, position: int) -> str:
-        odd = self._odd_fingerprints.get(position)
-        if odd is not None:
-            return odd
+        if position in self._odd_fingerprints:
+            return self._odd_fingerprints[position]
         offset = position * _DIGEST
         return self._digests[offset:offset + _DIGEST].hex()
 

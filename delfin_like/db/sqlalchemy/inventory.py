@@ -71,12 +71,11 @@ def resource_fingerprints(storage_id: str, resource_type: str) -> diff.StoredFin
     tuples of strings took about 400), filled page by page as the rows stream in.
     """
     table = _table(resource_type)
-    native = table.c[sdk_models.RESOURCE_MODELS[resource_type].NATIVE_ID]
-    stmt = sa.select(native, table.c.id, table.c.fingerprint).where(table.c.storage_id == storage_id)
+    native = sdk_models.RESOURCE_MODELS[resource_type].NATIVE_ID
     stored = diff.StoredFingerprints()
     with read() as conn:
-        # yield_per streams (a server-side cursor where the driver has one) in pages of Rows
-        for page in conn.execution_options(yield_per=_FINGERPRINT_PAGE).execute(stmt).partitions():
+        for page in bulk.select_pages(conn, table, [native, "id", "fingerprint"], "storage_id", storage_id,
+                                      _FINGERPRINT_PAGE):
             stored.extend(page)
     return stored
 
