@@ -89,10 +89,10 @@ class StoredFingerprints:
         """Add a page whose ids and fingerprints are all canonical at C speed; False (nothing added) if not."""
         natives, row_ids, fps = zip(*rows, strict=True)
         n = len(rows)
-        if not all(type(x) is str for x in row_ids) or not all(type(x) is str for x in fps):
-            return False
-        joined = "".join(fps)
-        ids = "".join(row_ids)
+        try:
+            joined, ids = "".join(fps), "".join(row_ids)
+        except TypeError:
+            return False  # some value is not a string
         if len(joined) != 32 * n or len(ids) != 36 * n or ids.count("-") != 4 * n or not ids.islower():
             return False
         if any(ids[at::36] != "-" * n for at in (8, 13, 18, 23)):
