@@ -234,26 +234,29 @@ def compute_changes(
     seen = bytearray(len(stored))
     new: set[str] = set()
     unchanged = 0
-    getter = native_getter = None
+    getter = None
+    native_at = 0
     lookup, blake2b = stored._positions.get, hashlib.blake2b
     digests, odd = stored._digests, stored._odd_fingerprints
     for resource in snapshot:
         if getter is None:
-            # one model class per snapshot; the hot loop inlines fingerprint()
+            # one model class per snapshot; the hot loop inlines fingerprint() and takes the
+            # native id from the same tuple of values
             getter = _getter(type(resource))
-            native_getter = operator.attrgetter(type(resource).NATIVE_ID)
-        native_id = native_getter(resource)
+            native_at = models.field_names(type(resource)).index(type(resource).NATIVE_ID)
+        values = getter(resource)
+        native_id = values[native_at]
         position = lookup(native_id)
         if position is None:
             if native_id in new:
                 raise DuplicateNativeId(resource_type, native_id)
             new.add(native_id)
-            added.append((resource, blake2b(repr(getter(resource)).encode(), digest_size=16).hexdigest()))
+            added.append((resource, blake2b(repr(values).encode(), digest_size=16).hexdigest()))
             continue
         if seen[position]:
             raise DuplicateNativeId(resource_type, native_id)
         seen[position] = 1
-        digest = blake2b(repr(getter(resource)).encode(), digest_size=16).digest()
+        digest = blake2b(repr(values).encode(), digest_size=16).digest()
         if digests.startswith(digest, position * _DIGEST) and not (odd and position in odd):
             unchanged += 1
         else:

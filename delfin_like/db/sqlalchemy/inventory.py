@@ -104,14 +104,16 @@ def _apply_change_set(conn, storage_id: str, changes: diff.ChangeSet, now) -> in
     if changes.added:
         columns = [*fields, "id", "storage_id", "fingerprint", "created_at", "updated_at"]
         stamp = bulk.timestamp(conn, now)
-        for batch in _batched(changes.added, size):
-            ids = new_ids(len(batch))
-            rows = [
-                (*_values(resource), row_id, storage_id, fp, stamp, stamp)
-                for (resource, fp), row_id in zip(batch, ids, strict=True)
-            ]
-            bulk.insert_rows(conn, table, columns, rows)
-            written += len(rows)
+
+        def batches():
+            for batch in _batched(changes.added, size):
+                ids = new_ids(len(batch))
+                yield [
+                    (*_values(resource), row_id, storage_id, fp, stamp, stamp)
+                    for (resource, fp), row_id in zip(batch, ids, strict=True)
+                ]
+
+        written += bulk.insert_many(conn, table, columns, batches())
 
     if changes.updated:
         stmt = (
