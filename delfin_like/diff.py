@@ -52,7 +52,7 @@ def _uuid_text(raw: bytes | bytearray) -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
-class StoredFingerprints:
+class StoredFingerprints(Mapping):
     """``native_id -> (row_id, fingerprint)`` of the stored rows of one type, held compactly.
 
     A dict maps each native id to its position; the fingerprints (32 hex digits)
