@@ -93,7 +93,10 @@ class StoredFingerprints(Mapping):
             joined, ids = "".join(fps), "".join(row_ids)
         except TypeError:
             return False  # some value is not a string
-        if len(joined) != 32 * n or len(ids) != 36 * n or ids.count("-") != 4 * n or not ids.islower():
+        # every value its exact length (not just the totals), so the fixed-stride checks below align
+        if set(map(len, fps)) != {2 * _DIGEST} or set(map(len, row_ids)) != {36}:
+            return False
+        if ids.count("-") != 4 * n or not ids.islower():
             return False
         if any(ids[at::36] != "-" * n for at in (8, 13, 18, 23)):
             return False

@@ -108,3 +108,15 @@ def test_a_duplicate_after_a_stored_row_was_seen_raises():
     with pytest.raises(diff.DuplicateNativeId) as info:
         diff.compute_changes("volumes", stored, [_volume(0), _volume(1), _volume(9), _volume(1)])
     assert info.value.native_id == "vol-1"
+
+
+def test_lengths_that_only_add_up_do_not_pass_for_canonical():
+    # a 35- and a 37-character id (and fingerprint) sum to two canonical lengths; each must come back as it was
+    ids = new_ids(2)
+    rows = [
+        ("vol-0", ids[0][:-1], "ab" * 15 + "c"),
+        ("vol-1", "a" + ids[1], "d" + "ef" * 16),
+    ]
+    stored = diff.StoredFingerprints(rows)
+    assert dict(stored.items()) == {n: (i, f) for n, i, f in rows}
+    assert set(stored._odd_row_ids.values()) == {rows[0][1], rows[1][1]}
