@@ -63,12 +63,14 @@ def _child(url: str, volumes: int, state_path: str, lock_url: str | None, out) -
             task, _ = api.task_create_sync(storage_id, "normal")
         extra = dict(body["extra_attributes"], generation=generation)
         api.access_info_update(storage_id, extra)
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         claimed = api.task_claim(task["id"], "bench", 600)
         result = sync_job.run(claimed, "bench")  # the task manager's own job: lock, driver, diff, apply
-        elapsed = time.perf_counter() - start
+        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
         results[step] = {
             "seconds": round(elapsed, 3),
+            # this process's CPU time (not the database server's): steadier than wall time on a busy machine
+            "cpu_seconds": round(cpu, 3),
             "rows_written": result["rows_written"],
             "volumes": result["volumes"],
             "peak_rss_mb": _peak_rss_mb(),
@@ -130,7 +132,9 @@ def main(argv=None) -> int:
     for database in args.databases.split(","):
         for size in (int(s) for s in args.sizes.split(",")):
             run = {"database": database, "volumes": size, "locks": args.locks or "file"}
+            load_before = os.getloadavg()[0]
             run.update(run_one(database, size, args.locks))
+            run["load_average_1min"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
             report["runs"].append(run)
             print(json.dumps(run), file=sys.stderr)
     print(json.dumps(report, indent=2))

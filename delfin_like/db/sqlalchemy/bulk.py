@@ -9,6 +9,8 @@ change set, so it commits or rolls back with it.
 """
 
 import datetime
+import uuid
+from collections.abc import Iterable
 
 import sqlalchemy as sa
 
@@ -23,6 +25,32 @@ def timestamp(conn: sa.Connection, value: datetime.datetime):
     stores SQLAlchemy's text format.
     """
     return value.strftime(_SQLITE_DATETIME) if conn.dialect.name == "sqlite" else value
+
+
+def insert_many(conn: sa.Connection, table: sa.Table, columns: list[str], batches: Iterable[list[tuple]]) -> int:
+    """Insert every row of ``batches`` (lists of tuples as for :func:`insert_rows`); returns how many.
+
+    On PostgreSQL (psycopg 3) all of them go through one ``COPY``: the server inserts (and
+    maintains the indexes) while the next batches are still being built here, where a COPY
+    per batch would wait for the server at the end of each. Elsewhere, one
+    :func:`insert_rows` per batch.
+    """
+    count = 0
+    dialect = conn.dialect
+    if dialect.name == "postgresql" and dialect.driver == "psycopg":
+        quoted = ", ".join(dialect.identifier_preparer.quote(c) for c in columns)
+        sql = f"COPY {dialect.identifier_preparer.quote(table.name)} ({quoted}) FROM STDIN"
+        with conn.connection.dbapi_connection.cursor() as cursor, cursor.copy(sql) as copy:
+            write = copy.write_row
+            for rows in batches:
+                for row in rows:
+                    write(row)
+                count += len(rows)
+        return count
+    for rows in batches:
+        insert_rows(conn, table, columns, rows)
+        count += len(rows)
+    return count
 
 
 def insert_rows(conn: sa.Connection, table: sa.Table, columns: list[str], rows: list[tuple]) -> None:
@@ -55,5 +83,37 @@ def insert_rows(conn: sa.Connection, table: sa.Table, columns: list[str], rows: 
     cursor = driver.cursor()
     try:
         cursor.executemany(sql, rows)
+    finally:
+        cursor.close()
+
+
+def select_pages(conn: sa.Connection, table: sa.Table, columns: list[str], where: str, value, page: int):
+    """Yield lists of up to ``page`` plain DB-API tuples of ``columns`` of the rows where ``where = value``.
+
+    The rows stream from the server (a named server-side cursor on psycopg, an unbuffered one on
+    pymysql) and skip SQLAlchemy's Row objects, which for a million fingerprints cost a second.
+    """
+    dialect = conn.dialect
+    quote = dialect.identifier_preparer.quote
+    driver = conn.connection.dbapi_connection
+    if dialect.name == "postgresql" and dialect.driver == "psycopg":
+        cursor, marker = driver.cursor(name=f"delfin_like_select_{uuid.uuid4().hex[:12]}"), "%s"
+    elif dialect.name == "sqlite":
+        cursor, marker = driver.cursor(), "?"
+    elif dialect.name in ("mysql", "mariadb") and dialect.driver == "pymysql":
+        import pymysql.cursors
+
+        cursor, marker = driver.cursor(pymysql.cursors.SSCursor), "%s"
+    else:
+        # any other driver: SQLAlchemy's own streaming
+        stmt = sa.select(*(table.c[c] for c in columns)).where(table.c[where] == value)
+        for rows in conn.execution_options(yield_per=page).execute(stmt).partitions():
+            yield [tuple(r) for r in rows]
+        return
+    sql = f"SELECT {', '.join(quote(c) for c in columns)} FROM {quote(table.name)} WHERE {quote(where)} = {marker}"
+    try:
+        cursor.execute(sql, (value,))
+        while rows := cursor.fetchmany(page):
+            yield rows
     finally:
         cursor.close()

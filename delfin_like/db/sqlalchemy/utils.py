@@ -27,10 +27,14 @@ def new_ids(count: int) -> list[str]:
     millis = time.time_ns() // 1_000_000
     counter = int.from_bytes(os.urandom(8), "big") >> 2  # random start, 62 bits of headroom
     prefix = (millis << 80) | (7 << 76) | ((counter >> 62) & 0xFFF) << 64 | (0b10 << 62)
+    # the high 64 bits (time, version, rand_a) are the same for every id of the call: format them once
+    h = f"{prefix:032x}"
+    head = f"{h[:8]}-{h[8:12]}-{h[12:16]}-"
+    low = prefix & ((1 << 64) - 1)
     out = []
     for i in range(count):
-        h = f"{prefix | ((counter + i) & _LOW62):032x}"
-        out.append(f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}")
+        t = f"{low | ((counter + i) & _LOW62):016x}"
+        out.append(f"{head}{t[:4]}-{t[4:]}")
     return out
 
 

@@ -124,16 +124,19 @@ class Checkpoint:
         ``deadline`` or past ``max_items``."""
         progress = self.progress
         deadline, limit = self.deadline, self.max_items
+        # the token's own deadline is a float compare per item; its cancel flag and parents
+        # (a few attribute reads and calls) are looked at every 256 items
+        due = deadline.deadline if deadline is not None and deadline.deadline is not None else float("inf")
         count = 0
         for item in items:
             count += 1
             if limit is not None and count > limit:
                 raise exception.SyncTooLarge(storage_id=self.storage_id, limit=limit, resource_type=what)
-            if deadline is not None and deadline.expired:
+            now = time.monotonic()
+            if deadline is not None and (now >= due or not count & 255) and deadline.expired:
                 self.check_deadline(f"listing {what} ({count - 1} listed)")
             if progress is not None:
                 progress["listed"] = progress.get("listed", 0) + 1
-            now = time.monotonic()
             if now >= self._next:
                 self.check()
             if now >= self._next_report:

@@ -74,6 +74,13 @@ _COUNTER_NAMES = (
     "busy_us",
 )
 _generations: dict[str, itertools.count] = {}
+# the order list_volumes passes a Volume's fields in
+_VOLUME_FIELDS = (
+    "native_volume_id", "name", "native_storage_pool_id", "status", "type", "wwn",
+    "total_capacity", "used_capacity", "free_capacity", "compressed", "deduplicated",
+)
+if models.field_names(models.Volume)[: len(_VOLUME_FIELDS)] != _VOLUME_FIELDS:
+    raise ImportError("the sdk Volume fields changed order: update the fake driver's list_volumes")
 _generations_lock = threading.Lock()
 
 # the most of each a real array has (well beyond the largest arrays sold): more is an input error
@@ -291,29 +298,25 @@ class FakeStorageDriver(driver.StorageDriver):
         generation = self._next_generation()
         if self.delay:
             cancel.sleep(self.delay)
-        pools, seed, k, half = self.pools, self.seed, self.churn_count, self._update_offset
+        seed, k, half, page_delay = self.seed, self.churn_count, self._update_offset, self.page_delay
         Volume, available = models.Volume, models.VolumeStatus.AVAILABLE
-        thin, thick = models.VolumeType.THIN, models.VolumeType.THICK
+        kinds = (models.VolumeType.THICK, models.VolumeType.THIN)  # by i % 2
+        # the same string objects for every volume of a pool, and the prefixes formatted once
+        pool_ids = [f"pool-{p}" for p in range(self.pools)]
+        pools = len(pool_ids)
+        name_prefix, wwn_prefix = f"volume_{seed}_", f"6000{seed:08x}"
         indices = self.volume_indices(generation)
+        # updated once, at generation (i - half) // k, if that is in 1..generation: i in [first, last)
+        first, last = (half + k, half + k * (generation + 1)) if k else (0, 0)
         for i in indices:
             size = (1 + (i * 2654435761 + seed) % 1024) * GiB
-            if self.page_delay and i > indices.start and (i - indices.start) % PAGE == 0:
-                cancel.sleep(self.page_delay)
-            # updated once, at generation (i - half) // k, if that is in 1..generation
-            touched = k and i >= half and 1 <= (i - half) // k <= generation
-            used = size // 3 if touched else size // 2
+            if page_delay and i > indices.start and (i - indices.start) % PAGE == 0:
+                cancel.sleep(page_delay)
+            used = size // 3 if first <= i < last else size // 2
+            # positional, in _VOLUME_FIELDS order (checked at import): a third cheaper than keywords
             yield Volume(
-                native_volume_id=f"vol-{i}",
-                name=f"volume_{seed}_{i}",
-                native_storage_pool_id=f"pool-{i % pools}",
-                status=available,
-                type=thin if i % 2 else thick,
-                wwn=f"6000{seed:08x}{i:020x}",
-                total_capacity=size,
-                used_capacity=used,
-                free_capacity=size - used,
-                compressed=i % 3 == 0,
-                deduplicated=i % 5 == 0,
+                f"vol-{i}", f"{name_prefix}{i}", pool_ids[i % pools], available, kinds[i % 2],
+                f"{wwn_prefix}{i:020x}", size, used, size - used, i % 3 == 0, i % 5 == 0,
             )
 
     # -- performance ------------------------------------------------------------------
