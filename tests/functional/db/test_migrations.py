@@ -167,22 +167,27 @@ def test_a_schedule_goes_with_its_storage(empty_db):
         engine.dispose()
 
 
+def _storage_with_volumes(engine, count: int) -> None:
+    """Storage ``s1`` with ``count`` volumes, in the columns every revision since 0001 has."""
+    with engine.begin() as conn:
+        conn.execute(sa.text(
+            "INSERT INTO storages (id, name, vendor, model, serial_number, status, raw_capacity, total_capacity,"
+            " used_capacity, free_capacity, subscribed_capacity, fingerprint, deleting, created_at)"
+            " VALUES ('s1', 'a', 'v', 'm', 'SN1', 'normal', 1, 1, 0, 1, 0, 'f', :false, :now)"
+        ), {"false": False, "now": "2026-01-01 00:00:00"})
+        conn.execute(sa.text(
+            "INSERT INTO volumes (id, storage_id, native_volume_id, name, status, type, total_capacity,"
+            " used_capacity, free_capacity, fingerprint, created_at)"
+            " VALUES (:id, 's1', :id, :id, 'available', 'thin', 1, 0, 1, 'f', '2026-01-01 00:00:00')"
+        ), [{"id": f"v{i}"} for i in range(count)])
+
+
 def test_upgrade_from_0009_adds_the_list_indexes_with_rows_in_place(empty_db):
     """0010 builds the keyset-paging indexes over a table that already holds volumes."""
     migration.upgrade("0009", url=empty_db)
     engine = db_engine.create_engine(empty_db)
     try:
-        with engine.begin() as conn:
-            conn.execute(sa.text(
-                "INSERT INTO storages (id, name, vendor, model, serial_number, status, raw_capacity, total_capacity,"
-                " used_capacity, free_capacity, subscribed_capacity, fingerprint, deleting, created_at)"
-                " VALUES ('s1', 'a', 'v', 'm', 'SN1', 'normal', 1, 1, 0, 1, 0, 'f', :false, :now)"
-            ), {"false": False, "now": "2026-01-01 00:00:00"})
-            conn.execute(sa.text(
-                "INSERT INTO volumes (id, storage_id, native_volume_id, name, status, type, total_capacity,"
-                " used_capacity, free_capacity, fingerprint, created_at)"
-                " VALUES (:id, 's1', :id, :id, 'available', 'thin', 1, 0, 1, 'f', '2026-01-01 00:00:00')"
-            ), [{"id": f"v{i}"} for i in range(20)])
+        _storage_with_volumes(engine, 20)
         migration.upgrade("0010", url=empty_db)
         with engine.connect() as conn:
             indexes = {i["name"]: i["column_names"] for i in sa.inspect(conn).get_indexes("volumes")}
@@ -202,17 +207,7 @@ def test_upgrade_from_0010_swaps_the_filter_indexes_with_rows_in_place(empty_db)
     migration.upgrade("0010", url=empty_db)
     engine = db_engine.create_engine(empty_db)
     try:
-        with engine.begin() as conn:
-            conn.execute(sa.text(
-                "INSERT INTO storages (id, name, vendor, model, serial_number, status, raw_capacity, total_capacity,"
-                " used_capacity, free_capacity, subscribed_capacity, fingerprint, deleting, created_at)"
-                " VALUES ('s1', 'a', 'v', 'm', 'SN1', 'normal', 1, 1, 0, 1, 0, 'f', :false, :now)"
-            ), {"false": False, "now": "2026-01-01 00:00:00"})
-            conn.execute(sa.text(
-                "INSERT INTO volumes (id, storage_id, native_volume_id, name, status, type, total_capacity,"
-                " used_capacity, free_capacity, fingerprint, created_at)"
-                " VALUES (:id, 's1', :id, :id, 'available', 'thin', 1, 0, 1, 'f', '2026-01-01 00:00:00')"
-            ), [{"id": f"v{i}"} for i in range(20)])
+        _storage_with_volumes(engine, 20)
         migration.upgrade("0011", url=empty_db)
 
         def indexes(conn, table):
