@@ -103,7 +103,10 @@ def _analyze(url: str) -> None:
 
     engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
-        conn.exec_driver_sql("ANALYZE")
+        if engine.dialect.name == "postgresql":
+            conn.exec_driver_sql("ANALYZE")
+        else:  # MariaDB/MySQL: per table (InnoDB also samples on its own after a bulk load)
+            conn.exec_driver_sql("ANALYZE TABLE storages, volumes, tasks").all()
     engine.dispose()
 
 
@@ -181,7 +184,7 @@ def run_database(database: str, rows: int, storages: int, depth: int, count: int
         per_storage = rows // storages
         deep = _marker_at(url, depth, "created_at, id")
         deep_in_storage = _marker_at(url, per_storage * 9 // 10, "created_at, id", sid)
-        deep_by_name = _marker_at(url, depth, "name, id")
+        deep_by_name = _marker_at(url, depth, "name, created_at, id")
         proc, base = _start_all_in_one(tmp, url, key)
         session = requests.Session()
         cases = {

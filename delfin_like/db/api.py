@@ -75,6 +75,7 @@ resource_fingerprints = _impl.resource_fingerprints
 sync_apply = _impl.sync_apply
 resource_get = _impl.resource_get
 resource_list = _impl.resource_list
+resource_rows = _impl.resource_rows
 
 # performance collection: metrics-config, windows, the export outbox, latest samples for /metrics
 perf_config_get = _metrics.perf_config_get

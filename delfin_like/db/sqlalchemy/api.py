@@ -29,6 +29,7 @@ from delfin_like.db.sqlalchemy.inventory import (  # noqa: F401 - re-exported th
     resource_fingerprints,
     resource_get,
     resource_list,
+    resource_rows,
     sync_apply,
 )
 from delfin_like.db.sqlalchemy.utils import dumps, finish_values, new_id, task_dict, task_values, utcnow
@@ -47,6 +48,9 @@ STORAGE_SORTS = ("id", "name", "vendor", "model", "serial_number", "status", "cr
                  "total_capacity", "used_capacity", "free_capacity")
 TASK_FILTERS = ("storage_id", "type", "status", "priority", "lease_owner")
 TASK_SORTS = ("id", "created_at", "updated_at", "status", "type", "priority", "attempts")
+TASK_LISTING = query.Listing(
+    tasks, (tasks,), TASK_FILTERS, TASK_SORTS, (("created_at", "desc"),), indexed_sorts=("created_at",)
+)
 
 
 @translate_errors
@@ -100,18 +104,16 @@ def storage_get(storage_id: str) -> dict:
     return _storage_dict(row)
 
 
+STORAGE_LISTING = query.Listing(
+    storages, tuple(_storage_select()[1]), STORAGE_FILTERS, STORAGE_SORTS, (("created_at", "asc"),),
+    indexed_sorts=("created_at", "name"), sort_ties=models.SORT_TIES, from_clause=_storage_select()[0],
+)
+
+
 @translate_errors
 def storage_list(filters=None, limit=None, offset=None, marker=None, sort=None, with_count=False) -> list[dict]:
-    joined, cols = _storage_select()
     with read() as conn:
-        marker_row = query.marker_row(conn, storages, marker)
-        stmt = query.build_list(
-            storages, cols, filter_keys=STORAGE_FILTERS, sort_keys=STORAGE_SORTS,
-            default_sort=[("created_at", "asc")], filters=filters, limit=limit, offset=offset,
-            marker_values=marker_row, sort=sort,
-        ).select_from(joined)
-        rows = [_storage_dict(r) for r in conn.execute(stmt)]
-        return query.page(conn, rows, storages, STORAGE_FILTERS, filters, with_count)
+        return STORAGE_LISTING.run(conn, _storage_dict, filters, limit, offset, marker, sort, with_count)
 
 
 def _storage_values(storage) -> dict:
@@ -265,6 +267,10 @@ def storage_unregister(storage_id: str) -> None:
 
 ACCESS_INFO_FILTERS = ("storage_id", "vendor", "model")
 ACCESS_INFO_SORTS = ("storage_id", "vendor", "model", "created_at")
+ACCESS_INFO_LISTING = query.Listing(
+    access_infos, (access_infos,), ACCESS_INFO_FILTERS, ACCESS_INFO_SORTS, (("created_at", "asc"),),
+    indexed_sorts=("created_at",), unique_key="storage_id",
+)
 
 
 def _access_info_dict(row) -> dict:
@@ -291,14 +297,7 @@ def access_info_get(storage_id: str) -> dict:
 def access_info_list(filters=None, limit=None, offset=None, marker=None, sort=None, with_count=False) -> list[dict]:
     """Stored access infos (secrets as tokens); ``marker`` is a storage id."""
     with read() as conn:
-        marker_row = query.marker_row(conn, access_infos, marker, key="storage_id")
-        stmt = query.build_list(
-            access_infos, [access_infos], filter_keys=ACCESS_INFO_FILTERS, sort_keys=ACCESS_INFO_SORTS,
-            default_sort=[("created_at", "asc")], filters=filters, limit=limit, offset=offset,
-            marker_values=marker_row, sort=sort, unique_key="storage_id",
-        )
-        rows = [_access_info_dict(r) for r in conn.execute(stmt)]
-        return query.page(conn, rows, access_infos, ACCESS_INFO_FILTERS, filters, with_count)
+        return ACCESS_INFO_LISTING.run(conn, _access_info_dict, filters, limit, offset, marker, sort, with_count)
 
 
 @translate_errors
@@ -429,14 +428,7 @@ def task_state(task_id: str) -> dict:
 @translate_errors
 def task_list(filters=None, limit=None, offset=None, marker=None, sort=None, with_count=False) -> list[dict]:
     with read() as conn:
-        marker_row = query.marker_row(conn, tasks, marker)
-        stmt = query.build_list(
-            tasks, [tasks], filter_keys=TASK_FILTERS, sort_keys=TASK_SORTS,
-            default_sort=[("created_at", "desc")], filters=filters, limit=limit, offset=offset,
-            marker_values=marker_row, sort=sort,
-        )
-        rows = [task_dict(r) for r in conn.execute(stmt)]
-        return query.page(conn, rows, tasks, TASK_FILTERS, filters, with_count)
+        return TASK_LISTING.run(conn, task_dict, filters, limit, offset, marker, sort, with_count)
 
 
 @translate_errors
@@ -573,3 +565,17 @@ def task_release(task_id: str, owner: str, error: str, max_attempts: int,
                 values["attempts"] = max(0, row.attempts - 1)
         conn.execute(tasks.update().where(tasks.c.id == task_id).values(**values))
     return values["status"]
+
+
+def listings() -> dict[str, query.Listing]:
+    """Every list route's query declaration, keyed as its list body is (``storages``, ``volumes``, ...)."""
+    from delfin_like.db.sqlalchemy import inventory, jobs, members
+
+    return {
+        "storages": STORAGE_LISTING,
+        "access_infos": ACCESS_INFO_LISTING,
+        **inventory.LISTINGS,
+        "tasks": TASK_LISTING,
+        "jobs": jobs.JOB_LISTING,
+        "task_managers": members.TASK_MANAGER_LISTING,
+    }

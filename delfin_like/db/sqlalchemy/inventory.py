@@ -63,6 +63,19 @@ def sort_keys(table: sa.Table) -> tuple[str, ...]:
     return tuple(c.name for c in table.c if not c.nullable and c.name not in _HIDDEN)
 
 
+LISTINGS: dict[str, query.Listing] = {
+    resource_type: query.Listing(
+        table, tuple(visible_columns(table)), filter_keys(table), sort_keys(table), (("created_at", "asc"),),
+        indexed_sorts=("created_at", "name"), sort_ties=models.SORT_TIES,
+    )
+    for resource_type, table in RESOURCE_TABLES.items()
+}
+
+
+def _row_dict(row) -> dict:
+    return dict(row._mapping)
+
+
 @translate_errors
 def resource_fingerprints(storage_id: str, resource_type: str) -> dict[str, tuple[str, str]]:
     """``native_id -> (row id, fingerprint)`` of every stored row of one type for a storage."""
@@ -194,13 +207,26 @@ def resource_get(resource_type: str, resource_id: str) -> dict:
 def resource_list(
     resource_type: str, filters=None, limit=None, offset=None, marker=None, sort=None, with_count=False
 ) -> list[dict]:
-    table = _table(resource_type)
+    _table(resource_type)  # ValueError for an unknown type
     with read() as conn:
-        marker_row = query.marker_row(conn, table, marker)
-        stmt = query.build_list(
-            table, visible_columns(table), filter_keys=filter_keys(table), sort_keys=sort_keys(table),
-            default_sort=[("created_at", "asc")], filters=filters, limit=limit, offset=offset,
-            marker_values=marker_row, sort=sort,
-        )
-        rows = [dict(r._mapping) for r in conn.execute(stmt)]
-        return query.page(conn, rows, table, filter_keys(table), filters, with_count)
+        return LISTINGS[resource_type].run(conn, _row_dict, filters, limit, offset, marker, sort, with_count)
+
+
+@translate_errors
+def resource_rows(
+    resource_type: str, fields, filters=None, limit=None, offset=None, marker=None, sort=None, with_count=False
+) -> query.Page:
+    """One list page like :func:`resource_list`, each row a tuple of ``fields`` in that order.
+
+    What a response is built from without a mapping per row in between (``GET /v1/volumes``).
+    :param fields: names of visible columns.
+    :raises ValueError: an unknown resource type or field. :raises InvalidInput: as resource_list.
+    """
+    visible = {c.name: c for c in visible_columns(_table(resource_type))}
+    unknown = [f for f in fields if f not in visible]
+    if unknown:
+        raise ValueError(f"{resource_type} has no column {', '.join(unknown)}")
+    columns = tuple(visible[f] for f in fields)
+    with read() as conn:
+        return LISTINGS[resource_type].run(
+            conn, tuple, filters, limit, offset, marker, sort, with_count, columns=columns)

@@ -32,7 +32,8 @@ class Job(Base, TimestampMixin):
     __tablename__ = "jobs"
     __table_args__ = (
         UniqueConstraint("storage_id", "job_id"),
-        Index("ix_jobs_status", "status"),
+        # status lookups, and GET /v1/jobs?status=<x> in the default created_at order (revision 0011)
+        Index("ix_jobs_status_created_at_id", "status", "created_at", "id"),
         *models.list_indexes("jobs", sorts=("created_at",)),
     )
 
@@ -132,6 +133,9 @@ def job_get(job_id: str) -> dict:
 
 _FILTER_KEYS = ("storage_id", "status", "job_id", "namespace", "name", "node")
 _SORT_KEYS = ("created_at", "job_id", "name", "namespace", "status", "id")
+JOB_LISTING = query.Listing(
+    jobs, tuple(jobs.c), _FILTER_KEYS, _SORT_KEYS, (("created_at", "asc"),), indexed_sorts=("created_at",)
+)
 
 
 @translate_errors
@@ -146,20 +150,7 @@ def job_list(
     """Jobs with exact filters (``storage_id``, ``status``, ``job_id``, ``namespace``, ``name``, ``node``),
     paged and sorted like every list (default: oldest first). :raises InvalidInput:"""
     with read() as conn:
-        stmt = query.build_list(
-            jobs,
-            list(jobs.c),
-            filter_keys=_FILTER_KEYS,
-            sort_keys=_SORT_KEYS,
-            default_sort=[("created_at", "asc")],
-            filters=filters,
-            limit=limit,
-            offset=offset,
-            marker_values=query.marker_row(conn, jobs, marker),
-            sort=sort,
-        )
-        rows = [_dict(row) for row in conn.execute(stmt)]
-        return query.page(conn, rows, jobs, _FILTER_KEYS, filters, with_count)
+        return JOB_LISTING.run(conn, _dict, filters, limit, offset, marker, sort, with_count)
 
 
 @translate_errors

@@ -17,6 +17,10 @@ task_managers = models.TaskManagerRecord.__table__
 
 TASK_MANAGER_FILTERS = ("host",)
 TASK_MANAGER_SORTS = ("id", "host", "started_at", "last_heartbeat", "tasks_running", "tasks_done")
+TASK_MANAGER_LISTING = query.Listing(
+    task_managers, (task_managers,), TASK_MANAGER_FILTERS, TASK_MANAGER_SORTS, (("started_at", "desc"),),
+    indexed_sorts=("started_at",),
+)
 _COUNTERS = ("tasks_running", "tasks_done", "tasks_failed")
 
 
@@ -76,21 +80,7 @@ def task_manager_report(
 def task_manager_list(filters=None, limit=None, offset=None, marker=None, sort=None, with_count=False) -> list[dict]:
     """Task manager records (``lanes`` as a list), newest start first unless sorted otherwise."""
     with read() as conn:
-        marker_row = query.marker_row(conn, task_managers, marker)
-        stmt = query.build_list(
-            task_managers,
-            [task_managers],
-            filter_keys=TASK_MANAGER_FILTERS,
-            sort_keys=TASK_MANAGER_SORTS,
-            default_sort=[("started_at", "desc")],
-            filters=filters,
-            limit=limit,
-            offset=offset,
-            marker_values=marker_row,
-            sort=sort,
-        )
-        rows = [_member_dict(r) for r in conn.execute(stmt)]
-        return query.page(conn, rows, task_managers, TASK_MANAGER_FILTERS, filters, with_count)
+        return TASK_MANAGER_LISTING.run(conn, _member_dict, filters, limit, offset, marker, sort, with_count)
 
 
 @translate_errors

@@ -41,8 +41,18 @@ NAME = String(255)
 FINGERPRINT = String(32)
 
 
+# a sort key's tie-breakers before the unique key: ``name`` pages by (name, created_at, id), so one
+# index on those serves both ``sort=name`` and ``name=<x>`` in the default created_at order (revision 0011)
+SORT_TIES: dict[str, tuple[str, ...]] = {"name": ("created_at",)}
+
+
+def list_index_columns(sort: str, key: str = "id") -> tuple[str, ...]:
+    """The columns of the list index that delivers ``sort``'s order: the key, its tie-breakers, ``key``."""
+    return (sort, *SORT_TIES.get(sort, ()), key)
+
+
 def list_indexes(table: str, sorts=("created_at", "name"), by_storage: bool = True, key: str = "id") -> tuple:
-    """The indexes that serve a list route's keyset pages (revision 0010).
+    """The indexes that serve a list route's keyset pages (revisions 0010, 0011).
 
     One per documented sort key, ending in the unique tie-breaker ``key`` so
     ``ORDER BY sort, key`` and the marker's ``WHERE sort >= v AND (...)`` are an
@@ -51,9 +61,10 @@ def list_indexes(table: str, sorts=("created_at", "name"), by_storage: bool = Tr
     """
     out = []
     for sort in sorts:
-        out.append(Index(f"ix_{table}_{sort}_{key}", sort, key))
+        columns = list_index_columns(sort, key)
+        out.append(Index(f"ix_{table}_{'_'.join(columns)}", *columns))
         if by_storage:
-            out.append(Index(f"ix_{table}_storage_id_{sort}_{key}", "storage_id", sort, key))
+            out.append(Index(f"ix_{table}_storage_id_{'_'.join(columns)}", "storage_id", *columns))
     return tuple(out)
 
 
@@ -247,6 +258,8 @@ class Task(Base, TimestampMixin):
     __tablename__ = "tasks"
     __table_args__ = (
         Index("ix_tasks_status_priority", "status", "priority"),
+        # GET /v1/tasks?status=<x> in the default created_at order (revision 0011)
+        Index("ix_tasks_status_created_at_id", "status", "created_at", "id"),
         Index("ix_tasks_storage_id_type", "storage_id", "type"),
         # retention: finished tasks by age, and the newest of each (storage, type)
         Index("ix_tasks_status_finished_at", "status", "finished_at"),

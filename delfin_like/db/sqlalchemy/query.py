@@ -4,7 +4,9 @@ Paging by marker is keyset paging on ``(sort keys..., id)``, so a page never
 skips or repeats a row even while rows are added.
 """
 
+import dataclasses
 import datetime
+from collections.abc import Callable
 
 import sqlalchemy as sa
 
@@ -112,11 +114,16 @@ def build_list(
     marker_values: dict | None,
     sort,
     unique_key: str = "id",
+    sort_ties=None,
+    dialect: str | None = None,
 ) -> sa.Select:
     """A SELECT of ``columns`` from ``table`` honouring the list parameters.
 
     :param marker_values: the marker row (a mapping of column values), if any.
     :param unique_key: a unique column, appended to the sort so the order is total.
+    :param sort_ties: ``{key: (tie-breaker, ...)}``: columns ordered after ``key`` (when it is the last
+        key) and before ``unique_key``, in its direction, as its list index orders them.
+    :param dialect: the database's dialect name; the marker's predicate takes the form its planner seeks by.
     :raises InvalidInput: for an unknown filter or sort key or a bad value.
     """
     stmt = _where_filters(sa.select(*columns), table, filter_keys, filters)
@@ -125,13 +132,21 @@ def build_list(
     for key, _ in keys:
         if key not in sort_keys:
             raise exception.InvalidInput(f"unknown sort key {key!r}; known: {', '.join(sorted(sort_keys))}")
+    if keys and sort_ties:
+        last_key, last_dir = keys[-1]
+        named = {k for k, _ in keys}
+        keys.extend((tie, last_dir) for tie in sort_ties.get(last_key, ()) if tie not in named)
     if unique_key not in [k for k, _ in keys]:
         # unique tie-breaker, in the direction of the last key: an index on (sort keys..., unique key)
         # then serves the whole ORDER BY, forwards or backwards, without a sort step
         keys.append((unique_key, keys[-1][1] if keys else "asc"))
 
     if marker_values is not None:
-        stmt = stmt.where(_after_marker(table, keys, marker_values))
+        fixed = {k: _coerce(table.c[k], k, v) for k, v in (filters or {}).items()}
+        if dialect == "sqlite" and len({d for _, d in keys}) == 1:
+            stmt = stmt.where(_after_marker_sqlite(table, keys, marker_values, fixed))
+        else:
+            stmt = stmt.where(_after_marker(table, keys, marker_values, _index_prefix(table, keys, fixed)))
 
     stmt = stmt.order_by(*[table.c[k].asc() if d == "asc" else table.c[k].desc() for k, d in keys])
     if limit is not None:
@@ -141,7 +156,21 @@ def build_list(
     return stmt
 
 
-def _after_marker(table: sa.Table, keys, marker) -> sa.ColumnElement:
+def _index_prefix(table: sa.Table, keys, fixed: dict) -> list[tuple[str, object]]:
+    """``(column, value)`` of the equality filters that lead an index whose next columns are the sort
+    ``keys`` (``storage_id`` of ``(storage_id, created_at, id)``), or [] when no index has that shape."""
+    names = [k for k, _ in keys]
+    for index in sorted(table.indexes, key=lambda i: i.name):
+        columns = [c.name for c in index.columns]
+        lead = 0
+        while lead < len(columns) and fixed.get(columns[lead]) is not None:
+            lead += 1
+        if lead and columns[lead:lead + len(names)] == names:
+            return [(c, fixed[c]) for c in columns[:lead]]
+    return []
+
+
+def _after_marker(table: sa.Table, keys, marker, prefix=()) -> sa.ColumnElement:
     """Rows strictly after ``marker`` in the order given by ``keys`` (all non-null columns).
 
     Written as ``k1 >= v1 AND (k1 > v1 OR k1 = v1 AND k2 > v2 OR ...)`` rather than a
@@ -151,6 +180,9 @@ def _after_marker(table: sa.Table, keys, marker) -> sa.ColumnElement:
     Where every key runs in one direction the row-value comparison is added as well:
     PostgreSQL takes it as the index condition, where with the OR alone it may read
     every tie of ``k1`` (a sync's rows share one ``created_at``) into a bitmap and sort.
+    ``prefix`` (:func:`_index_prefix`) leads the row value with the filtered columns and their
+    values: the same rows, as the range of the filter's own index, so PostgreSQL's custom plans stop
+    walking the unfiltered ``(k1, k2)`` index and discarding the other storages' rows instead.
     """
     clauses = []
     for i, (key, direction) in enumerate(keys):
@@ -163,10 +195,27 @@ def _after_marker(table: sa.Table, keys, marker) -> sa.ColumnElement:
     seek = first >= marker[first_key] if first_dir == "asc" else first <= marker[first_key]
     directions = {direction for _, direction in keys}
     if len(keys) > 1 and len(directions) == 1:
-        columns = sa.tuple_(*[table.c[k] for k, _ in keys])
-        values = tuple(marker[k] for k, _ in keys)  # each bound with its column's type
+        columns = sa.tuple_(*[table.c[c] for c, _ in prefix], *[table.c[k] for k, _ in keys])
+        # each bound with its column's type
+        values = (*[v for _, v in prefix], *[marker[k] for k, _ in keys])
         seek = sa.and_(seek, columns > values if directions == {"asc"} else columns < values)
     return sa.and_(seek, sa.or_(*clauses))
+
+
+def _after_marker_sqlite(table: sa.Table, keys, marker, fixed: dict) -> sa.ColumnElement:
+    """Rows strictly after ``marker`` in ``keys``' one direction, as SQLite seeks them: the row value
+    alone, past the leading keys the filters fix. With a plainer range on its first column beside it
+    SQLite takes that range and reads every tie (a sync's rows share one ``created_at``)."""
+    rest = list(keys)
+    while len(rest) > 1 and fixed.get(rest[0][0]) is not None:
+        rest.pop(0)
+    columns = [table.c[k] for k, _ in rest]
+    values = [marker[k] for k, _ in rest]
+    ascending = rest[0][1] == "asc"
+    if len(rest) == 1:
+        return columns[0] > values[0] if ascending else columns[0] < values[0]
+    row = sa.tuple_(*columns)
+    return row > tuple(values) if ascending else row < tuple(values)
 
 
 def marker_row(conn: sa.Connection, table: sa.Table, marker: str | None, key: str = "id"):
@@ -180,3 +229,50 @@ def marker_row(conn: sa.Connection, table: sa.Table, marker: str | None, key: st
     if row is None:
         raise exception.InvalidInput(f"marker {marker} does not exist")
     return row._mapping
+
+
+@dataclasses.dataclass(frozen=True)
+class Listing:
+    """One list route's query, declared once: what the route selects, filters and sorts by.
+
+    ``indexed_sorts`` are the documented sort keys: an index on ``(key, ties..., unique_key)``
+    serves each of them, ascending or descending, as it serves ``default_sort``, and so does one
+    led by the column of any exact filter that would otherwise lead the planner to sort
+    (``storage_id``, ``status``; ``name`` is its own index's lead). tests/functional/db/test_list_plans.py
+    holds every route, sort, filter and marker to that by EXPLAIN.
+    """
+
+    table: sa.Table
+    columns: tuple
+    filter_keys: tuple[str, ...]
+    sort_keys: tuple[str, ...]
+    default_sort: tuple[tuple[str, str], ...]
+    indexed_sorts: tuple[str, ...]
+    unique_key: str = "id"
+    # tie-breakers of a sort key before unique_key, as its index orders them (models.SORT_TIES)
+    sort_ties: dict | None = None
+    # the FROM clause when the route joins (storages join their last sync task)
+    from_clause: sa.FromClause | None = None
+
+    def select(self, filters=None, limit=None, offset=None, marker_values=None, sort=None, columns=None,
+               dialect=None) -> sa.Select:
+        """The route's SELECT for these list parameters (see :func:`build_list`), of ``columns`` if given."""
+        stmt = build_list(
+            self.table, self.columns if columns is None else columns,
+            filter_keys=self.filter_keys, sort_keys=self.sort_keys,
+            default_sort=list(self.default_sort), filters=filters, limit=limit, offset=offset,
+            marker_values=marker_values, sort=sort, unique_key=self.unique_key, sort_ties=self.sort_ties,
+            dialect=dialect,
+        )
+        return stmt if self.from_clause is None else stmt.select_from(self.from_clause)
+
+    def run(self, conn: sa.Connection, row_dict: Callable, filters=None, limit=None, offset=None,
+            marker=None, sort=None, with_count=False, columns=None) -> Page:
+        """One page: ``row_dict(row)`` for each selected row (of ``columns`` if given), counted if ``with_count``.
+
+        :raises InvalidInput: an unknown filter or sort key, a bad value or a marker naming no row.
+        """
+        marker_values = marker_row(conn, self.table, marker, key=self.unique_key)
+        stmt = self.select(filters, limit, offset, marker_values, sort, columns, conn.dialect.name)
+        rows = [row_dict(r) for r in conn.execute(stmt)]
+        return page(conn, rows, self.table, self.filter_keys, filters, with_count)

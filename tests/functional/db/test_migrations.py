@@ -194,3 +194,47 @@ def test_upgrade_from_0009_adds_the_list_indexes_with_rows_in_place(empty_db):
             assert "ix_volumes_created_at_id" not in {i["name"] for i in sa.inspect(conn).get_indexes("volumes")}
     finally:
         engine.dispose()
+
+
+def test_upgrade_from_0010_swaps_the_filter_indexes_with_rows_in_place(empty_db):
+    """0011 turns the name indexes into (name, created_at, id) and adds (status, created_at, id) to
+    tasks and jobs, over tables that hold rows; the downgrade puts 0010's indexes back."""
+    migration.upgrade("0010", url=empty_db)
+    engine = db_engine.create_engine(empty_db)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text(
+                "INSERT INTO storages (id, name, vendor, model, serial_number, status, raw_capacity, total_capacity,"
+                " used_capacity, free_capacity, subscribed_capacity, fingerprint, deleting, created_at)"
+                " VALUES ('s1', 'a', 'v', 'm', 'SN1', 'normal', 1, 1, 0, 1, 0, 'f', :false, :now)"
+            ), {"false": False, "now": "2026-01-01 00:00:00"})
+            conn.execute(sa.text(
+                "INSERT INTO volumes (id, storage_id, native_volume_id, name, status, type, total_capacity,"
+                " used_capacity, free_capacity, fingerprint, created_at)"
+                " VALUES (:id, 's1', :id, :id, 'available', 'thin', 1, 0, 1, 'f', '2026-01-01 00:00:00')"
+            ), [{"id": f"v{i}"} for i in range(20)])
+        migration.upgrade("0011", url=empty_db)
+
+        def indexes(conn, table):
+            return {i["name"]: i["column_names"] for i in sa.inspect(conn).get_indexes(table)}
+
+        with engine.connect() as conn:
+            volumes = indexes(conn, "volumes")
+            assert volumes["ix_volumes_name_created_at_id"] == ["name", "created_at", "id"]
+            assert volumes["ix_volumes_storage_id_name_created_at_id"] == ["storage_id", "name", "created_at", "id"]
+            assert "ix_volumes_name_id" not in volumes and "ix_volumes_storage_id_name_id" not in volumes
+            assert indexes(conn, "storages")["ix_storages_name_created_at_id"] == ["name", "created_at", "id"]
+            assert indexes(conn, "tasks")["ix_tasks_status_created_at_id"] == ["status", "created_at", "id"]
+            jobs_ix = indexes(conn, "jobs")
+            assert jobs_ix["ix_jobs_status_created_at_id"] == ["status", "created_at", "id"]
+            assert "ix_jobs_status" not in jobs_ix
+            assert conn.execute(sa.text("SELECT COUNT(*) FROM volumes")).scalar() == 20
+        migration.downgrade("0010", url=empty_db)
+        with engine.connect() as conn:
+            volumes = indexes(conn, "volumes")
+            assert volumes["ix_volumes_storage_id_name_id"] == ["storage_id", "name", "id"]
+            assert "ix_volumes_name_created_at_id" not in volumes
+            assert "ix_jobs_status" in indexes(conn, "jobs")
+            assert "ix_tasks_status_created_at_id" not in indexes(conn, "tasks")
+    finally:
+        engine.dispose()

@@ -170,3 +170,26 @@ def test_with_count_counts_the_filtered_rows_of_every_page_only_when_asked(api, 
 def test_with_count_takes_only_a_boolean(api):
     error = api.get("/v1/volumes", {"with_count": "maybe"}, status=400).json
     assert error["error_code"] == "InvalidInput" and "with_count" in error["error_msg"]
+
+
+@pytest.mark.parametrize("resource_type", ["storage_pools", "volumes", "controllers", "ports", "disks"])
+def test_inventory_pages_are_the_bodies_the_views_make(api, two_storages, resource_type):
+    """The tuple path (db resource_rows, views.row_dicts, orjson) answers with the document the per-row
+    views made of resource_list's dicts: same keys in the same order, values, times, count and next link."""
+    import json
+
+    from delfin_like.api import views
+    from delfin_like.db import api as db_api
+
+    view = {"storage_pools": views.storage_pool, "volumes": views.volume, "controllers": views.controller,
+            "ports": views.port, "disks": views.disk}[resource_type]
+    path = "/v1/" + resource_type.replace("_", "-")
+    resp = api.get(path, {"limit": 3, "with_count": "true", "sort": "name:desc"})
+    assert resp.content_type == "application/json"
+    body = json.loads(resp.body, object_pairs_hook=list)
+    rows = db_api.resource_list(resource_type, limit=3, sort=[("name", "desc")], with_count=True)
+    expected = [list(view(row).items()) for row in rows]
+    assert body[0] == (resource_type, expected)
+    assert body[1] == ("count", rows.total)
+    assert body[2] == ("next", f"{path}?limit=3&with_count=true&sort=name%3Adesc&marker={rows[-1]['id']}")
+    assert all(item[1].endswith("Z") for row in body[0][1] for item in row if item[0] == "created_at")

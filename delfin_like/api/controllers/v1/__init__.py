@@ -32,10 +32,10 @@ def version_document(host_url: str) -> dict:
 
 class V1Controller:
     storages = storages.StoragesController()
-    volumes = inventory.InventoryController("volumes", views.volume)
-    controllers = inventory.InventoryController("controllers", views.controller)
-    ports = inventory.InventoryController("ports", views.port)
-    disks = inventory.InventoryController("disks", views.disk)
+    volumes = inventory.InventoryController("volumes", views.volume, views.VOLUME_FIELDS)
+    controllers = inventory.InventoryController("controllers", views.controller, views.CONTROLLER_FIELDS)
+    ports = inventory.InventoryController("ports", views.port, views.PORT_FIELDS)
+    disks = inventory.InventoryController("disks", views.disk, views.DISK_FIELDS)
     tasks = tasks.TasksController()
 
     @pecan.expose(generic=True)
@@ -49,7 +49,10 @@ class V1Controller:
 
 
 # path segments with a hyphen cannot be attribute names
-pecan.route(V1Controller, "storage-pools", inventory.InventoryController("storage_pools", views.storage_pool))
+pecan.route(
+    V1Controller, "storage-pools",
+    inventory.InventoryController("storage_pools", views.storage_pool, views.STORAGE_POOL_FIELDS),
+)
 pecan.route(V1Controller, "access-infos", access_infos.AccessInfosController())
 pecan.route(V1Controller, "openapi.json", openapi.OpenAPIController())
 pecan.route(V1Controller, "task-managers", task_managers.TaskManagersController())

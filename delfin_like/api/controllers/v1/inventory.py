@@ -14,16 +14,18 @@ from delfin_like.db import api as db_api
 
 
 class InventoryController(rest.RestController):
-    def __init__(self, resource_type: str, view: Callable[[dict], dict]):
+    def __init__(self, resource_type: str, view: Callable[[dict], dict], fields: tuple[str, ...]):
         self.resource_type = resource_type
         self.view = view
+        # the view's allow-list: a list page selects just these columns, as tuples (views.row_dicts)
+        self.fields = fields
 
-    @pecan.expose("json")
+    @pecan.expose("json")  # content negotiation as every JSON route; the body comes encoded already
     def get_all(self, **_query):
         """``GET /v1/<type>`` -> ``{"<type>": [...]}``; ``storage_id`` and other exact filters."""
         params = utils.parse_list_params(pecan.request.GET, self.resource_type)
-        rows = db_api.resource_list(self.resource_type, **params.as_kwargs())
-        return views.collection(self.resource_type, self.view, rows, params)
+        rows = db_api.resource_rows(self.resource_type, self.fields, **params.as_kwargs())
+        return utils.json_response(views.row_collection(self.resource_type, self.fields, rows, params))
 
     @pecan.expose("json")
     def get_one(self, resource_id, **_query):
