@@ -28,7 +28,10 @@ def _peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
-def _child(url: str, volumes: int, state_path: str, lock_url: str | None, out) -> None:
+STEPS = ("initial", "no_change", "churn_1pct")
+
+
+def _child(url: str, volumes: int, state_path: str, lock_url: str | None, out, steps=STEPS) -> None:
     from cryptography.fernet import Fernet
 
     from delfin_like import coordination
@@ -59,6 +62,8 @@ def _child(url: str, volumes: int, state_path: str, lock_url: str | None, out) -
     storage_id = storage["id"]
     results = {"rss_before_mb": _peak_rss_mb()}
     for step, generation in (("initial", 0), ("no_change", 0), ("churn_1pct", 1)):
+        if step not in steps:
+            continue
         if step != "initial":
             task, _ = api.task_create_sync(storage_id, "normal")
         extra = dict(body["extra_attributes"], generation=generation)
@@ -98,7 +103,7 @@ def _server_db(admin_url: str):
     return sa.engine.make_url(admin_url).set(database=name).render_as_string(hide_password=False), drop
 
 
-def run_one(database: str, volumes: int, lock_url: str | None) -> dict:
+def run_one(database: str, volumes: int, lock_url: str | None, steps=STEPS) -> dict:
     drop = None
     tmp = tempfile.TemporaryDirectory()
     if database == "sqlite":
@@ -110,7 +115,7 @@ def run_one(database: str, volumes: int, lock_url: str | None) -> dict:
     try:
         ctx = multiprocessing.get_context("spawn")  # a clean process: honest peak RSS
         parent, child = ctx.Pipe(duplex=False)
-        proc = ctx.Process(target=_child, args=(url, volumes, tmp.name, lock_url, child))
+        proc = ctx.Process(target=_child, args=(url, volumes, tmp.name, lock_url, child, tuple(steps)))
         proc.start()
         child.close()
         result = parent.recv()

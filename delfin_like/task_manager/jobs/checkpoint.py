@@ -11,7 +11,9 @@ stays the last word; these checks only make the stop early and cheap.
 
 A job that sets ``progress`` (a JSON-able dict it keeps up to date) has it
 written to the task row by :meth:`Checkpoint.report`, at most once per
-``interval`` (a job shorter than that writes none); :meth:`Checkpoint.watch`
+``interval`` (a job shorter than that writes none) unless forced (a job
+forces the report of a new phase, e.g. ``writing``, so an operator, and a
+test, sees it however short the phase before); :meth:`Checkpoint.watch`
 counts the items of the listing in it (``listed``) and reports as it goes.
 
 With ``lock`` set (what ``coordination.storage_lock`` yields), the same checks,
@@ -99,13 +101,14 @@ class Checkpoint:
             LOG.warning("Task %s: the lock of storage %s is no longer ours; stopping", self.task_id, self.storage_id)
             raise exception.CoordinationUnavailable()
 
-    def report(self) -> None:
-        """Write ``progress`` to the task row if ``interval`` has passed since the last write (or the claim).
+    def report(self, force: bool = False) -> None:
+        """Write ``progress`` to the task row if ``interval`` has passed since the last write (or the
+        claim), or at once with ``force``.
 
         Best effort: a database error or a task no longer ours is left to :meth:`check`.
         """
         now = time.monotonic()
-        if self.progress is None or now < self._next_report:
+        if self.progress is None or (not force and now < self._next_report):
             return
         self._next_report = now + self.interval
         try:

@@ -222,7 +222,7 @@ def _sync_locked(task: dict, owner: str, checkpoint: Checkpoint) -> dict | None:
         driver_manager.close_quietly(driver, f"storage {storage_id}")
     checkpoint.check()
     checkpoint.progress.update(phase="writing", current=None, listed=0)
-    checkpoint.report()
+    checkpoint.report(force=True)  # one row update: "writing" is seen however short the listing was
     # one round trip: never write a change set computed while another sync may have held the storage
     checkpoint.check_lock()
     return db_api.sync_apply(storage_id, task["id"], owner, sdk_storage, change_sets, capabilities=capabilities)

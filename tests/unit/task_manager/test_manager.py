@@ -291,6 +291,9 @@ def test_a_long_sync_reports_its_progress_on_the_task_and_closes_it_with_the_fin
     assert progress["resource_types"] == list(constants.RESOURCE_TYPES)
     assert progress["changes"] == {"storage_pools": {"added": 3, "updated": 0, "deleted": 0, "unchanged": 0}}
     assert progress["listed"] == 1
+    # the write phase is always reported, however soon after the last listing report it starts
+    writing = written[-1]
+    assert (writing["phase"], writing["current"], writing["listed"]) == ("writing", None, 0)
     done = db_api.task_get(task["id"])
     assert done["status"] == TaskStatus.COMPLETED
     final = done["progress"]
