@@ -139,6 +139,8 @@ SQL
 ensure_services
 # a program the tests start themselves (not a service): snmpd serves the SNMP driver tests
 command -v snmpd >/dev/null || [ -x /usr/sbin/snmpd ] || apt_install snmpd || log "continuing without snmpd"
+# net-snmp's snmptrap (Debian package snmp) sends the traps of the trap receiver tests
+command -v snmptrap >/dev/null || apt_install snmp || log "continuing without snmptrap"
 ensure_postgresql_account
 ensure_mariadb_account
 

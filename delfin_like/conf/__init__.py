@@ -8,6 +8,7 @@ import time.
 from oslo_config import cfg
 
 from delfin_like.conf import (
+    alert_receiver,
     all_in_one,
     api,
     coordination,
@@ -25,6 +26,7 @@ from delfin_like.conf import (
 CONF = cfg.CONF
 
 default.register_opts(CONF)
+alert_receiver.register_opts(CONF)
 all_in_one.register_opts(CONF)
 api.register_opts(CONF)
 coordination.register_opts(CONF)

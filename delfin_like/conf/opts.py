@@ -1,6 +1,7 @@
 """Option listing for oslo-config-generator (entry point oslo.config.opts)."""
 
 from delfin_like.conf import (
+    alert_receiver,
     all_in_one,
     api,
     coordination,
@@ -19,6 +20,7 @@ from delfin_like.conf import (
 def list_opts():
     return [
         ("DEFAULT", default.opts),
+        (alert_receiver.group, alert_receiver.opts),
         (all_in_one.group, all_in_one.opts),
         (api.group, api.opts),
         (coordination.group, coordination.opts),

@@ -17,6 +17,7 @@ from delfin_like.conf import CONF, default, opts
 SAMPLE = pathlib.Path(__file__).resolve().parents[2] / "etc" / "delfin_like" / "delfin_like.conf.sample"
 OPTION_LINE = re.compile(r"^#(\w+) =")
 GROUPS = (
+    "alert_receiver",
     "all_in_one",
     "api",
     "coordination",

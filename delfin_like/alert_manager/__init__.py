@@ -1,0 +1,1 @@
+"""Alerts coming in from the storages: the SNMP trap receiver (:mod:`.trap_receiver`)."""
