@@ -59,6 +59,7 @@ SNMP_TRAP_COMMUNITY = "1.3.6.1.6.3.18.1.4.0"
 VERSIONS = {"snmpv1": "v1", "snmpv2c": "v2c", "snmpv3": "v3"}
 _MP_MODEL_VERSION = {0: "v1", 1: "v2c", 3: "v3"}
 SECURITY_LEVELS = {"authNoPriv": 2, "authPriv": 3}
+RECEIVE_BUFFER = 4 * 1024 * 1024
 
 # the names the SNMP driver accepts, plus Delfin's spellings
 AUTH_PROTOCOLS = {
@@ -344,6 +345,10 @@ class TrapReceiver:
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_DGRAM)
         try:
+            try:  # room for a burst while the engine thread is busy; the kernel caps it (net.core.rmem_max)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
+            except OSError:
+                pass
             sock.bind((self.host, self.port))
             sock.setblocking(False)
         except OSError:
@@ -487,6 +492,11 @@ class TrapReceiver:
         varbinds = tuple((str(oid), _text(value)) for oid, value in var_binds if str(oid) != SNMP_TRAP_COMMUNITY)
         trap_oid = next((value for oid, value in varbinds if oid == SNMP_TRAP_OID), "")
         host = current["host"]
+        if not trap_oid:  # v1 traps get theirs from rfc2576's translation: a v2 trap without one is broken
+            current["outcome"] = "malformed"
+            self._count("malformed")
+            self._log.log(logging.WARNING, "malformed", "trap from %s (%s) has no snmpTrapOID varbind", host, version)
+            return
         engine_id = credential = None
         if version == "v3":
             engine_id = bytes(current.get("securityEngineId") or b"").hex()

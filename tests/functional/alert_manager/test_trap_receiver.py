@@ -359,3 +359,26 @@ def test_start_stop_bounded_and_port_in_use(receiver):
     assert time.monotonic() - began < 5
     assert not any(t.name.startswith("trap-") and t.is_alive() for t in threading.enumerate())
     rec.stop()  # idempotent
+
+
+def test_authenticated_trap_without_trap_oid_is_malformed(receiver, snmptrap):
+    """A well-formed v2c message with the right community whose trap lacks snmpTrapOID.0."""
+    from pyasn1.codec.ber import encoder
+    from pysnmp.proto import api
+
+    proto = api.PROTOCOL_MODULES[api.SNMP_VERSION_2C]
+    pdu = proto.SNMPv2TrapPDU()
+    proto.apiTrapPDU.set_defaults(pdu)
+    proto.apiTrapPDU.set_varbinds(pdu, [("1.3.6.1.2.1.1.3.0", proto.TimeTicks(1))])
+    message = proto.Message()
+    proto.apiMessage.set_defaults(message)
+    proto.apiMessage.set_community(message, "public")
+    proto.apiMessage.set_pdu(message, pdu)
+    rec, sink, _ = receiver([v2c("s1")])
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.sendto(encoder.encode(message), ("127.0.0.1", rec.port))
+    wait_until(lambda: rec.counters()["malformed"] == 1, "trap without snmpTrapOID counted as malformed")
+    snmptrap.v2c(rec.port, value="good")
+    (_, trap), = sink.wait(1)
+    assert dict(trap.varbinds)[TRAP_VAR] == "good"
+    assert rec.counters()["failed_authentication"] == 0
