@@ -382,3 +382,34 @@ def test_authenticated_trap_without_trap_oid_is_malformed(receiver, snmptrap):
     (_, trap), = sink.wait(1)
     assert dict(trap.varbinds)[TRAP_VAR] == "good"
     assert rec.counters()["failed_authentication"] == 0
+
+
+def test_flood_counted_logged_at_a_bounded_rate_good_traps_still_delivered(receiver, snmptrap, caplog):
+    rec, sink, _ = receiver([v2c("s1")], log_burst=3, log_interval=3600)
+    flood = 2000
+    with caplog.at_level("WARNING", logger="delfin_like.alert_manager.trap_receiver"):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            for i in range(flood):
+                sock.sendto(b"\x30\x03\x02\x01" + bytes([i % 256]), ("127.0.0.1", rec.port))
+                if i % 200 == 199:  # within any socket buffer size (net.core.rmem_max may be small)
+                    wait_until(lambda n=i + 1: rec.counters()["malformed"] == n, f"{i + 1} counted")
+        snmptrap.v2c(rec.port, value="through-the-flood")
+        (_, trap), = sink.wait(1)
+        wait_until(lambda: rec.counters()["malformed"] == flood, "every flood datagram counted")
+    assert dict(trap.varbinds)[TRAP_VAR] == "through-the-flood"
+    malformed_lines = [r for r in caplog.records if "malformed" in r.getMessage()]
+    assert len(malformed_lines) == 3
+    assert rec.counters()["received"] == flood + 1
+
+
+def test_two_receivers_side_by_side(receiver, snmptrap):
+    first, first_sink, _ = receiver([v2c("s1")])
+    second, second_sink, _ = receiver([v3("s3")])
+    snmptrap.v2c(first.port, value="to-first")
+    snmptrap.v3(second.port, value="to-second")
+    snmptrap.v3(first.port, value="wrong-receiver")  # the first has no v3 user
+    (sid1, t1), = first_sink.wait(1)
+    (sid2, t2), = second_sink.wait(1)
+    assert (sid1, dict(t1.varbinds)[TRAP_VAR]) == ("s1", "to-first")
+    assert (sid2, dict(t2.varbinds)[TRAP_VAR]) == ("s3", "to-second")
+    wait_until(lambda: first.counters()["failed_authentication"] == 1, "v3 trap refused by the v2c-only receiver")

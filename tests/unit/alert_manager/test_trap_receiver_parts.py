@@ -70,3 +70,12 @@ def test_rate_limited_log_bounds_lines_and_reports_the_suppressed(caplog):
     assert lines[3].startswith("next window") and "more flood lines suppressed" in lines[3]
     # every False call after the burst is counted: 8, plus the loop's misses before the window ended
     assert int(lines[3].split("(")[1].split()[0]) >= 8
+
+
+def test_metric_families_name_every_counter():
+    counters = dict.fromkeys(trap_receiver.COUNTERS, 0) | {"received": 7, "malformed": 2}
+    families = {f.name: f for f in trap_receiver.metric_families(counters, receiver="r1")}
+    assert set(families) == {f"delfin_like_trap_{name}" for name in trap_receiver.COUNTERS}
+    sample = families["delfin_like_trap_received"].samples[0]
+    assert sample.name == "delfin_like_trap_received_total" and sample.value == 7
+    assert sample.labels == {"receiver": "r1"}
