@@ -45,7 +45,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 
-from pysnmp.carrier.asyncio.dgram import udp
+from pysnmp.carrier.asyncio.dgram import udp, udp6
 from pysnmp.carrier.asyncio.dispatch import AsyncioDispatcher
 from pysnmp.entity import config, engine
 from pysnmp.entity.rfc3413 import ntfrcv
@@ -357,6 +357,9 @@ class TrapReceiver:
         self._sock = sock
         self.port = sock.getsockname()[1]
         self._stopping.clear()
+        # a restarted receiver has a new engine: everything is applied anew
+        self._digest = None
+        self._by_host, self._communities, self._users = {}, {}, {}
         ready = threading.Event()
         failure: list[BaseException] = []
         engine_thread = threading.Thread(
@@ -411,8 +414,12 @@ class TrapReceiver:
             snmp_engine = engine.SnmpEngine()
             dispatcher = AsyncioDispatcher(loop=loop)
             snmp_engine.register_transport_dispatcher(dispatcher)
-            transport = udp.UdpTransport(loop=loop).open_server_mode(sock=self._sock)
-            config.add_transport(snmp_engine, udp.DOMAIN_NAME, transport)
+            if self._sock.family == socket.AF_INET6:
+                domain, transport = udp6.DOMAIN_NAME, udp6.Udp6AsyncioTransport(loop=loop)
+            else:
+                domain, transport = udp.DOMAIN_NAME, udp.UdpAsyncioTransport(loop=loop)
+            transport.open_server_mode(sock=self._sock)
+            config.add_transport(snmp_engine, domain, transport)
             loop.run_until_complete(getattr(transport, "_lport", None) or asyncio.sleep(0))
             # every datagram goes through _on_datagram first (address check, classification)
             dispatcher.unregister_recv_callback()

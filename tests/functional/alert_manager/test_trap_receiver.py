@@ -413,3 +413,16 @@ def test_two_receivers_side_by_side(receiver, snmptrap):
     assert (sid1, dict(t1.varbinds)[TRAP_VAR]) == ("s1", "to-first")
     assert (sid2, dict(t2.varbinds)[TRAP_VAR]) == ("s3", "to-second")
     wait_until(lambda: first.counters()["failed_authentication"] == 1, "v3 trap refused by the v2c-only receiver")
+
+
+def test_stopped_receiver_starts_again_with_its_sources(receiver, snmptrap):
+    rec, sink, _ = receiver([v2c("s1"), v3("s3")])
+    snmptrap.v2c(rec.port, value="first-run")
+    sink.wait(1)
+    rec.stop()
+    rec.port = 0
+    rec.start()
+    snmptrap.v2c(rec.port, value="second-run")
+    snmptrap.v3(rec.port, value="second-run-v3")
+    got = sink.wait(3)
+    assert [dict(t.varbinds)[TRAP_VAR] for _, t in got[1:]] == ["second-run", "second-run-v3"]
