@@ -12,7 +12,7 @@ import hashlib
 import sqlalchemy as sa
 from sqlalchemy import exc
 
-from delfin_like.common import crypto, exception
+from delfin_like.common import constants, crypto, exception
 from delfin_like.db.sqlalchemy import models, query
 from delfin_like.db.sqlalchemy.engine import read, translate_errors, write
 from delfin_like.db.sqlalchemy.inventory import RESOURCE_TABLES
@@ -22,8 +22,8 @@ alerts = models.Alert.__table__
 alert_sources = models.AlertSource.__table__
 storages = models.Storage.__table__
 
-SOURCES = ("trap", "sync", "platform")
-STATES = ("open", "cleared")
+SOURCES = constants.AlertSource.ALL
+STATES = constants.AlertState.ALL
 # what the sdk Alert carries, as the contract names it
 ALERT_FIELDS = ("sequence_number", "alert_id", "alert_name", "severity", "category", "type", "description",
                 "occur_time", "resource_type", "native_resource_id", "location", "recovery_advice", "cleared")
