@@ -41,6 +41,13 @@ FILTER_ENUMS: dict[str, dict[str, tuple[str, ...]]] = {
         "priority": constants.Lane.ALL,
     },
     "jobs": {"status": models.JobStatus.ALL},
+    "alerts": {
+        "severity": constants.ALERT_SEVERITIES,
+        "state": constants.AlertState.ALL,
+        "category": constants.ALERT_CATEGORIES,
+        "type": constants.ALERT_TYPES,
+        "source": constants.AlertSource.ALL,
+    },
 }
 
 

@@ -276,3 +276,57 @@ def collection(key: str, view, rows, params=None, marker_key: str = "id", built=
         if link is not None:
             body["next"] = link
     return body
+
+
+ALERT_FIELDS = (
+    "id",
+    "storage_id",
+    "sequence_number",
+    "alert_id",
+    "alert_name",
+    "severity",
+    "category",
+    "type",
+    "description",
+    "resource_type",
+    "native_resource_id",
+    "resource_row_id",
+    "location",
+    "recovery_advice",
+    "source",
+    "state",
+    "cleared_at",
+    "cleared_by",
+    "first_seen",
+    "last_seen",
+    "occur_time",
+    "repeat_count",
+    "created_at",
+    "updated_at",
+)
+# an snmp-config as shown: Delfin's fields without the write-only community_string, auth_key, privacy_key
+ALERT_SOURCE_FIELDS = (
+    "storage_id",
+    "version",
+    "username",
+    "security_level",
+    "auth_protocol",
+    "privacy_protocol",
+    "engine_id",
+    "context_name",
+    "host",
+    "port",
+    "retry_num",
+    "expiration",
+    "created_at",
+    "updated_at",
+)
+
+
+def alert(row: dict) -> dict:
+    return _pick(row, ALERT_FIELDS)
+
+
+def alert_source(row: dict) -> dict:
+    """An allow-list: no secret can reach a response, whatever the row holds."""
+    return _pick(row, ALERT_SOURCE_FIELDS)

@@ -44,3 +44,25 @@ class SyncStatus:
 
 # resource types kept per storage, in the order a sync applies them
 RESOURCE_TYPES = ("storage_pools", "volumes", "controllers", "ports", "disks")
+
+
+class AlertState:
+    OPEN = "open"
+    CLEARED = "cleared"
+    ALL = (OPEN, CLEARED)
+
+
+class AlertSource:
+    """Where a stored alert came from."""
+
+    TRAP = "trap"
+    SYNC = "sync"
+    PLATFORM = "platform"
+    ALL = (TRAP, SYNC, PLATFORM)
+
+
+# the sdk Alert's enums (issue 14 contract), as stored and filtered
+ALERT_SEVERITIES = ("fatal", "critical", "major", "minor", "warning", "informational", "not_specified")
+ALERT_CATEGORIES = ("fault", "event", "recovery", "not_specified")
+ALERT_TYPES = ("equipment", "communications", "processing_error", "quality_of_service", "environmental",
+               "security", "not_specified")

@@ -146,6 +146,14 @@ class TaskNotFound(NotFound):
     _msg_fmt = "Task %s could not be found."
 
 
+class AlertNotFound(NotFound):
+    _msg_fmt = "Alert %s could not be found."
+
+
+class AlertSourceNotFound(NotFound):
+    _msg_fmt = "No snmp-config (alert source) for storage %s."
+
+
 class ResourceNotFound(NotFound):
     _msg_fmt = "Resource %s could not be found."
 

@@ -2,7 +2,7 @@ from oslo_config import cfg
 
 group = cfg.OptGroup(
     "retention",
-    title="Retention (pruning of finished tasks, finished jobs and performance-collection records)",
+    title="Retention (pruning of finished tasks, finished jobs, cleared alerts and performance-collection records)",
 )
 
 DAY = 86400
@@ -34,6 +34,12 @@ opts = [
         default=30 * DAY,
         min=0,
         help="Seconds a finished preprocessing job is kept after its last update. 0: kept for ever.",
+    ),
+    cfg.IntOpt(
+        "alert_max_age",
+        default=30 * DAY,
+        min=0,
+        help="Seconds a cleared alert is kept after it was cleared. Open alerts are never pruned. 0: kept for ever.",
     ),
     cfg.IntOpt(
         "perf_gap_max_age",

@@ -6,6 +6,7 @@ connection to :class:`~delfin_like.common.exception.DatabaseUnavailable`
 (HTTP 503). Call :func:`configure` once per process (after fork) before use.
 """
 
+from delfin_like.db.sqlalchemy import alerts as _alerts
 from delfin_like.db.sqlalchemy import api as _impl
 from delfin_like.db.sqlalchemy import dispatch as _dispatch
 from delfin_like.db.sqlalchemy import identity as _identity
@@ -106,3 +107,16 @@ tasks_delete_prunable = _retention.tasks_delete_prunable  # (ids) -> int; keeps 
 jobs_prune_finished_before = _retention.jobs_prune_finished_before  # (before, limit) -> int
 perf_gaps_prune_before = _retention.perf_gaps_prune_before  # (before, limit) -> int
 perf_gaps_prune_overflow = _retention.perf_gaps_prune_overflow  # (keep, limit) -> int
+
+alerts_prune_cleared_before = _alerts.alerts_prune_cleared_before  # (before, limit) -> int; open alerts stay
+
+# alerts (issue 14): one row per (storage, source, sequence number); a repeat bumps repeat_count and last_seen
+alert_record = _alerts.alert_record  # (storage_id, source, alert) -> (row dict, created)
+alert_list = _alerts.alert_list  # Listing (filters, paging, sort) plus since/until
+alert_get = _alerts.alert_get
+alert_clear = _alerts.alert_clear  # (id, by) -> row dict
+# alert sources (a storage's snmp-config); secrets in clear only with reveal=True (the trap receiver)
+alert_source_put = _alerts.alert_source_put  # (storage_id, values with secrets in clear) -> config without them
+alert_source_get = _alerts.alert_source_get  # (storage_id, reveal=False)
+alert_source_delete = _alerts.alert_source_delete
+alert_source_list = _alerts.alert_source_list  # (reveal=False)

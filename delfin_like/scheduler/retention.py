@@ -5,6 +5,7 @@ What goes (``[retention]``; the SQL is :mod:`delfin_like.db.sqlalchemy.retention
 * finished tasks older than ``task_max_age``, and those beyond the newest
   ``tasks_per_storage_type`` of their (storage, type): every perf window is a task;
 * finished jobs older than ``job_max_age``;
+* alerts cleared more than ``alert_max_age`` ago (open alerts stay);
 * recorded perf gaps older than ``perf_gap_max_age`` or beyond the newest
   ``perf_gaps_per_series`` of their series.
 
@@ -80,7 +81,8 @@ class Retention:
         """
         opts = CONF.retention
         now = now or utcnow()
-        counts = {"tasks_by_age": 0, "tasks_by_count": 0, "jobs": 0, "perf_gaps_by_age": 0, "perf_gaps_by_count": 0}
+        counts = {"tasks_by_age": 0, "tasks_by_count": 0, "jobs": 0, "alerts": 0, "perf_gaps_by_age": 0,
+                  "perf_gaps_by_count": 0}
         try:
             if opts.task_max_age:
                 before = now - datetime.timedelta(seconds=opts.task_max_age)
@@ -90,6 +92,9 @@ class Retention:
             if opts.job_max_age:
                 before = now - datetime.timedelta(seconds=opts.job_max_age)
                 counts["jobs"] = self._batches(lambda n: db_api.jobs_prune_finished_before(before, n))
+            if opts.alert_max_age:
+                cleared_before = now - datetime.timedelta(seconds=opts.alert_max_age)
+                counts["alerts"] = self._batches(lambda n: db_api.alerts_prune_cleared_before(cleared_before, n))
             if opts.perf_gap_max_age:
                 before = now - datetime.timedelta(seconds=opts.perf_gap_max_age)
                 counts["perf_gaps_by_age"] = self._batches(lambda n: db_api.perf_gaps_prune_before(before, n))

@@ -610,7 +610,7 @@ def task_release(task_id: str, owner: str, error: str, max_attempts: int,
 
 def listings() -> dict[str, query.Listing]:
     """Every list route's query declaration, keyed as its list body is (``storages``, ``volumes``, ...)."""
-    from delfin_like.db.sqlalchemy import inventory, jobs, members
+    from delfin_like.db.sqlalchemy import alerts, inventory, jobs, members
 
     return {
         "storages": STORAGE_LISTING,
@@ -619,4 +619,5 @@ def listings() -> dict[str, query.Listing]:
         "tasks": TASK_LISTING,
         "jobs": jobs.JOB_LISTING,
         "task_managers": members.TASK_MANAGER_LISTING,
+        "alerts": alerts.ALERT_LISTING,
     }

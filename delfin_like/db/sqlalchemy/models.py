@@ -345,3 +345,68 @@ class DeploymentIdentity(Base):
     database_id: Mapped[str] = mapped_column(ID, nullable=False)
     name: Mapped[str] = mapped_column(NAME, nullable=False)
     created_at: Mapped[datetime.datetime] = mapped_column(Timestamp, nullable=False)
+
+
+class Alert(Base, TimestampMixin):
+    """One alert of a storage: a repeat of the same (source, sequence number) bumps ``repeat_count``
+    and ``last_seen`` on this row, never a new row. ``resource_row_id`` is the inventory row's id when
+    the resource it concerns was known when the alert was recorded (revision 0012)."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        UniqueConstraint("storage_id", "source", "sequence_number"),
+        # retention: cleared alerts by age (only cleared ones have cleared_at)
+        Index("ix_alerts_cleared_at", "cleared_at"),
+        *list_indexes("alerts", sorts=("created_at", "last_seen")),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    storage_id: Mapped[str] = mapped_column(ID, ForeignKey("storages.id", ondelete="CASCADE"), nullable=False)
+    sequence_number: Mapped[str] = mapped_column(NAME, nullable=False)
+    alert_id: Mapped[str] = mapped_column(NAME, nullable=False)
+    alert_name: Mapped[str] = mapped_column(NAME, nullable=False)
+    severity: Mapped[str] = mapped_column(String(32), nullable=False)
+    category: Mapped[str] = mapped_column(String(32), nullable=False)
+    type: Mapped[str] = mapped_column(String(32), nullable=False)
+    description: Mapped[str | None] = mapped_column(Text)
+    resource_type: Mapped[str] = mapped_column(String(32), nullable=False)
+    native_resource_id: Mapped[str | None] = mapped_column(NAME)
+    resource_row_id: Mapped[str | None] = mapped_column(ID)
+    location: Mapped[str | None] = mapped_column(NAME)
+    recovery_advice: Mapped[str | None] = mapped_column(Text)
+    # trap | sync | platform
+    source: Mapped[str] = mapped_column(String(16), nullable=False)
+    # open | cleared
+    state: Mapped[str] = mapped_column(String(16), nullable=False)
+    cleared_at: Mapped[datetime.datetime | None] = mapped_column(Timestamp)
+    cleared_by: Mapped[str | None] = mapped_column(NAME)
+    first_seen: Mapped[datetime.datetime] = mapped_column(Timestamp, nullable=False)
+    last_seen: Mapped[datetime.datetime] = mapped_column(Timestamp, nullable=False)
+    occur_time: Mapped[datetime.datetime | None] = mapped_column(Timestamp)
+    repeat_count: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    fingerprint: Mapped[str] = mapped_column(FINGERPRINT, nullable=False)
+
+
+class AlertSource(Base, TimestampMixin):
+    """A storage's snmp-config (Delfin's alert source): how its traps are authenticated.
+    ``community_string``, ``auth_key`` and ``privacy_key`` are Fernet tokens (revision 0012)."""
+
+    __tablename__ = "alert_sources"
+
+    storage_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("storages.id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[str] = mapped_column(String(16), nullable=False)
+    community_string: Mapped[str | None] = mapped_column(Text)
+    username: Mapped[str | None] = mapped_column(NAME)
+    security_level: Mapped[str | None] = mapped_column(String(16))
+    auth_protocol: Mapped[str | None] = mapped_column(String(16))
+    auth_key: Mapped[str | None] = mapped_column(Text)
+    privacy_protocol: Mapped[str | None] = mapped_column(String(16))
+    privacy_key: Mapped[str | None] = mapped_column(Text)
+    engine_id: Mapped[str | None] = mapped_column(String(64))
+    context_name: Mapped[str | None] = mapped_column(String(32))
+    host: Mapped[str] = mapped_column(NAME, nullable=False)
+    port: Mapped[int] = mapped_column(Integer, nullable=False)
+    retry_num: Mapped[int] = mapped_column(Integer, nullable=False)
+    expiration: Mapped[int] = mapped_column(Integer, nullable=False)

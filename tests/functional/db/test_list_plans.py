@@ -1,7 +1,7 @@
 """Every list route pages through an index, by the databases' own EXPLAIN, not by time.
 
 For each route (``db.sqlalchemy.api.listings()``: storages, access infos, the five inventory
-types, tasks, jobs, task managers), each documented sort (the default and every indexed sort key,
+types, tasks, jobs, task managers, alerts), each documented sort (the default and every indexed sort key,
 ascending and descending), without a filter and with each exact filter the route takes, without and
 with a marker, the statement the route runs must read an index that delivers the order (no sort step):
 

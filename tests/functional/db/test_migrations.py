@@ -233,3 +233,49 @@ def test_upgrade_from_0010_swaps_the_filter_indexes_with_rows_in_place(empty_db)
             assert "ix_tasks_status_created_at_id" not in indexes(conn, "tasks")
     finally:
         engine.dispose()
+
+
+def test_upgrade_from_0011_adds_alerts_and_alert_sources_with_rows_in_place(empty_db):
+    """0012 adds the alerts and alert_sources tables next to existing storages; the unique
+    (storage_id, source, sequence_number) is the database's; both go with their storage and
+    with the downgrade."""
+    migration.upgrade("0011", url=empty_db)
+    engine = db_engine.create_engine(empty_db)
+    try:
+        _storage_with_volumes(engine, 3)
+        engine.dispose()  # SQLite: a pooled connection may keep the schema it read before the upgrade
+        migration.upgrade("0012", url=empty_db)
+        with engine.begin() as conn:
+            inspector = sa.inspect(conn)
+            indexes = {i["name"]: i["column_names"] for i in inspector.get_indexes("alerts")}
+            assert indexes["ix_alerts_storage_id_last_seen_id"] == ["storage_id", "last_seen", "id"]
+            assert indexes["ix_alerts_created_at_id"] == ["created_at", "id"]
+            assert indexes["ix_alerts_cleared_at"] == ["cleared_at"]
+            uniques = {tuple(u["column_names"]) for u in inspector.get_unique_constraints("alerts")}
+            assert ("storage_id", "source", "sequence_number") in uniques
+            assert conn.execute(sa.text("SELECT COUNT(*) FROM volumes")).scalar() == 3
+            row = {"storage_id": "s1", "seq": "7", "t": "2026-01-01 00:00:00"}
+            insert = sa.text(
+                "INSERT INTO alerts (id, storage_id, sequence_number, alert_id, alert_name, severity, category,"
+                " type, resource_type, source, state, first_seen, last_seen, repeat_count, fingerprint, created_at)"
+                " VALUES (:id, :storage_id, :seq, 'a', 'a', 'major', 'fault', 'equipment', 'storage', 'trap',"
+                " 'open', :t, :t, 1, 'f', :t)")
+            conn.execute(insert, {**row, "id": "a1"})
+            conn.execute(sa.text(
+                "INSERT INTO alert_sources (storage_id, version, host, port, retry_num, expiration, created_at)"
+                " VALUES ('s1', 'snmpv2c', '127.0.0.1', 162, 1, 2000, :t)"), row)
+        with pytest.raises(sa.exc.IntegrityError):
+            with engine.begin() as conn:
+                conn.execute(insert, {**row, "id": "a2"})
+        with engine.begin() as conn:
+            conn.execute(sa.text("DELETE FROM volumes"))
+            conn.execute(sa.text("DELETE FROM storages"))
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT COUNT(*) FROM alerts")).scalar() == 0
+            assert conn.execute(sa.text("SELECT COUNT(*) FROM alert_sources")).scalar() == 0
+        migration.downgrade("0011", url=empty_db)
+        with engine.connect() as conn:
+            tables = set(sa.inspect(conn).get_table_names())
+            assert "alerts" not in tables and "alert_sources" not in tables
+    finally:
+        engine.dispose()

@@ -18,10 +18,12 @@ from pecan import rest
 
 from delfin_like.api import utils, views
 from delfin_like.api.controllers import openapi, root
+from delfin_like.api.schemas.v1 import alert_source as alert_source_schemas
 from delfin_like.api.schemas.v1 import jobs as job_schemas
 from delfin_like.api.schemas.v1 import storages as body_schemas
 from delfin_like.api.schemas.v1 import sync_policy as sync_policy_schemas
 from delfin_like.common import constants
+from delfin_like.db.sqlalchemy import alerts as alert_db
 from delfin_like.db.sqlalchemy import api as sql_api
 from delfin_like.db.sqlalchemy import inventory, members
 
@@ -164,6 +166,8 @@ def _schema(doc, name):
     ("Disk", "DISK_FIELDS"),
     ("SyncPolicy", "SYNC_POLICY_FIELDS"),
     ("TaskManager", "TASK_MANAGER_FIELDS"),
+    ("Alert", "ALERT_FIELDS"),
+    ("AlertSource", "ALERT_SOURCE_FIELDS"),
 ])
 def test_resource_schemas_match_the_views(doc, schema, fields):
     """Each view is an allow-list; the schema names exactly those fields, all required."""
@@ -199,6 +203,9 @@ def test_inventory_filters_are_documented(doc, resource_type):
     ("/v1/storages", sql_api.STORAGE_FILTERS),
     ("/v1/tasks", sql_api.TASK_FILTERS),
     ("/v1/access-infos", getattr(sql_api, "ACCESS_INFO_FILTERS", ("storage_id", "vendor", "model"))),
+    ("/v1/alerts", (*alert_db.ALERT_FILTERS, "since", "until")),
+    ("/v1/storages/{storage_id}/alerts", (*(k for k in alert_db.ALERT_FILTERS if k != "storage_id"),
+                                          "since", "until", "begin_time", "end_time")),
 ])
 def test_storage_and_task_filters_are_documented(doc, path, keys):
     assert _list_parameters(doc, path) == CONTROLS | set(keys)
@@ -261,6 +268,7 @@ def _without_descriptions(schema):
     ("SyncPolicyUpdate", sync_policy_schemas.update),
     ("SyncRequest", body_schemas.sync),
     ("JobSubmission", job_schemas.submit),
+    ("SnmpConfigUpdate", alert_source_schemas.put),
 ])
 def test_request_body_schemas_match_what_the_api_validates(doc, name, validator_schema):
     assert _without_descriptions(_schema(doc, name)) == _without_descriptions(validator_schema)
@@ -269,6 +277,8 @@ def test_request_body_schemas_match_what_the_api_validates(doc, name, validator_
 def _list_routes_of(listing: str) -> list[str]:
     if listing == "jobs":
         return ["/v1/jobs", "/v1/storages/{storage_id}/jobs"]
+    if listing == "alerts":
+        return ["/v1/alerts", "/v1/storages/{storage_id}/alerts"]
     return ["/v1/" + listing.replace("_", "-")]
 
 
@@ -286,12 +296,13 @@ def test_enum_filters_are_documented_with_their_values(doc, listing):
 
 
 def _sort_keys_of(path: str) -> tuple[str, ...]:
-    from delfin_like.db.sqlalchemy import jobs
+    from delfin_like.db.sqlalchemy import alerts, jobs
 
     by_path = {
         "/v1/storages": sql_api.STORAGE_SORTS, "/v1/tasks": sql_api.TASK_SORTS,
         "/v1/access-infos": sql_api.ACCESS_INFO_SORTS, "/v1/jobs": jobs._SORT_KEYS,
         "/v1/storages/{storage_id}/jobs": jobs._SORT_KEYS,
+        "/v1/alerts": alerts.ALERT_SORTS, "/v1/storages/{storage_id}/alerts": alerts.ALERT_SORTS,
         # created_at, Delfin's default key, is the task manager's start
         "/v1/task-managers": ("created_at", *members.TASK_MANAGER_SORTS),
     }
@@ -303,7 +314,7 @@ def _sort_keys_of(path: str) -> tuple[str, ...]:
 def test_every_list_documents_exactly_the_sort_keys_it_takes(doc):
     lists = [path for path, item in doc["paths"].items()
              if "get" in item and "sort" in _list_parameters(doc, path)]
-    assert len(lists) == 11
+    assert len(lists) == 13
     for path in lists:
         params = {p["name"]: p for p in doc["paths"][path]["get"]["parameters"] if "name" in p}
         keys = _sort_keys_of(path)
@@ -319,7 +330,7 @@ def test_every_list_documents_with_count_and_its_count_field(doc):
     """Each list (the routes that take sort) takes with_count and may answer an integer count."""
     lists = [path for path, item in doc["paths"].items()
              if "get" in item and "sort" in _list_parameters(doc, path)]
-    assert len(lists) == 11
+    assert len(lists) == 13
     for path in lists:
         assert "with_count" in _list_parameters(doc, path), path
         body = doc["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]

@@ -161,3 +161,29 @@ def test_a_run_starts_once_per_interval(db):
     assert pruner.maybe_start(1500.0) is False
     assert pruner.maybe_start(1600.0) is True
     assert pruner.wait(10) and pruner.last_counts is not None
+
+
+def test_alerts_cleared_longer_ago_than_the_max_age_go_and_open_ones_stay(db):
+    from delfin_like.db import api as db_api
+
+    sid = rh.storage()
+
+    def alert(seq, seen):
+        row, _ = db_api.alert_record(sid, "trap", {"sequence_number": seq, "alert_id": "a", "alert_name": "a",
+                                                   "severity": "major", "category": "fault", "type": "equipment"},
+                                     seen_at=seen)
+        return row["id"]
+
+    cleared = [alert("1", rh.ago(days=40)), alert("2", rh.ago(days=40))]
+    old_open = alert("3", rh.ago(days=40))
+    for alert_id in cleared:
+        db_api.alert_clear(alert_id, "admin")  # cleared now
+    CONF.set_override("alert_max_age", 30 * 86400, group="retention")
+    # the age counts from the clearing, not from when the alert was seen: 29 days on, all stay
+    assert retention.Retention().run_once(now=rh.ago(days=-29))["alerts"] == 0
+    counts = retention.Retention().run_once(now=rh.ago(days=-31))
+    assert counts["alerts"] == 2
+    assert {a["id"] for a in db_api.alert_list()} == {old_open}
+    CONF.set_override("alert_max_age", 0, group="retention")
+    db_api.alert_clear(old_open, "admin")
+    assert retention.Retention().run_once(now=rh.ago(days=-400))["alerts"] == 0

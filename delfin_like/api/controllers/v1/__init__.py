@@ -6,6 +6,8 @@ from delfin_like.api import views
 from delfin_like.api.controllers import openapi
 from delfin_like.api.controllers.v1 import (
     access_infos,
+    alert_source,
+    alerts,
     inventory,
     jobs,
     metrics_config,
@@ -37,6 +39,7 @@ class V1Controller:
     ports = inventory.InventoryController("ports", views.port, views.PORT_FIELDS)
     disks = inventory.InventoryController("disks", views.disk, views.DISK_FIELDS)
     tasks = tasks.TasksController()
+    alerts = alerts.AlertsController()
 
     @pecan.expose(generic=True)
     def index(self):
@@ -57,8 +60,11 @@ pecan.route(V1Controller, "access-infos", access_infos.AccessInfosController())
 pecan.route(V1Controller, "openapi.json", openapi.OpenAPIController())
 pecan.route(V1Controller, "task-managers", task_managers.TaskManagersController())
 pecan.route(V1Controller, "jobs", jobs.JobsController())
+pecan.route(V1Controller, "snmp-configs", alert_source.SnmpConfigsController())
 pecan.route(storages.StoragesController, "access-info", access_infos.StorageAccessInfoController())
 pecan.route(storages.StoragesController, "sync-policy", sync_policy.SyncPolicyController())
 pecan.route(storages.StoragesController, "metrics-config", metrics_config.StorageMetricsConfigController())
 storages.StoragesController.capabilities = access_infos.StorageCapabilitiesController()
 storages.StoragesController.jobs = jobs.StorageJobsController()
+storages.StoragesController.alerts = alerts.StorageAlertsController()
+pecan.route(storages.StoragesController, "snmp-config", alert_source.StorageSnmpConfigController())

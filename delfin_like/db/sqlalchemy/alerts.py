@@ -1,0 +1,277 @@
+"""SQL for alerts and alert sources (a storage's snmp-config), issue 14.
+
+An alert is keyed on ``(storage_id, source, sequence_number)``: recording the same key again bumps
+``repeat_count`` and ``last_seen`` on the one row (the latest fields win), never adds a row. The
+secrets of an alert source (``community_string``, ``auth_key``, ``privacy_key``) are Fernet tokens
+in their columns; only ``reveal=True`` (the trap receiver) gets them back in clear.
+"""
+
+import datetime
+import hashlib
+
+import sqlalchemy as sa
+from sqlalchemy import exc
+
+from delfin_like.common import constants, crypto, exception
+from delfin_like.db.sqlalchemy import models, query
+from delfin_like.db.sqlalchemy.engine import read, translate_errors, write
+from delfin_like.db.sqlalchemy.inventory import RESOURCE_TABLES
+from delfin_like.db.sqlalchemy.utils import new_id, utcnow
+
+alerts = models.Alert.__table__
+alert_sources = models.AlertSource.__table__
+storages = models.Storage.__table__
+
+SOURCES = constants.AlertSource.ALL
+STATES = constants.AlertState.ALL
+# what the sdk Alert carries, as the contract names it
+ALERT_FIELDS = ("sequence_number", "alert_id", "alert_name", "severity", "category", "type", "description",
+                "occur_time", "resource_type", "native_resource_id", "location", "recovery_advice", "cleared")
+SECRET_FIELDS = ("community_string", "auth_key", "privacy_key")
+SOURCE_FIELDS = ("version", "community_string", "username", "security_level", "auth_protocol", "auth_key",
+                 "privacy_protocol", "privacy_key", "engine_id", "context_name", "host", "port", "retry_num",
+                 "expiration")
+# the sdk resource type of an alert -> its inventory table
+_RESOURCE_TABLE_OF = {"storage_pool": "storage_pools", "volume": "volumes", "controller": "controllers",
+                      "port": "ports", "disk": "disks"}
+
+ALERT_COLUMNS = tuple(c for c in alerts.c if c.name != "fingerprint")
+ALERT_FILTERS = ("storage_id", "severity", "state", "category", "type", "source", "resource_type",
+                 "native_resource_id", "alert_id")
+ALERT_SORTS = ("id", "created_at", "last_seen", "first_seen", "occur_time", "severity", "repeat_count")
+ALERT_LISTING = query.Listing(
+    alerts, ALERT_COLUMNS, ALERT_FILTERS, ALERT_SORTS, (("last_seen", "desc"),),
+    indexed_sorts=("created_at", "last_seen"),
+)
+
+
+def _naive_utc(value: datetime.datetime | None) -> datetime.datetime | None:
+    if value is None or value.tzinfo is None:
+        return value
+    return value.astimezone(datetime.UTC).replace(tzinfo=None)
+
+
+def _field(alert, name: str, default=None):
+    if isinstance(alert, dict):
+        return alert.get(name, default)
+    return getattr(alert, name, default)
+
+
+def _alert_values(alert) -> dict:
+    values = {name: _field(alert, name) for name in ALERT_FIELDS}
+    values["occur_time"] = _naive_utc(values["occur_time"])
+    values["resource_type"] = values["resource_type"] or "storage"
+    values["description"] = values["description"] or ""
+    values["cleared"] = bool(values["cleared"])
+    if not values["sequence_number"]:
+        raise exception.InvalidInput("an alert needs a sequence_number")
+    values["sequence_number"] = str(values["sequence_number"])
+    return values
+
+
+def _fingerprint(values: dict) -> str:
+    return hashlib.blake2b(repr([values[k] for k in ALERT_FIELDS]).encode(), digest_size=16).hexdigest()
+
+
+def _alert_dict(row) -> dict:
+    return {c.name: row._mapping[c.name] for c in ALERT_COLUMNS}
+
+
+def _check_storage(conn, storage_id: str) -> None:
+    row = conn.execute(sa.select(storages.c.deleting).where(storages.c.id == storage_id)).first()
+    if row is None:
+        raise exception.StorageNotFound(storage_id)
+    if row.deleting:
+        raise exception.StorageBeingDeleted(storage_id)
+
+
+def _resource_row_id(conn, storage_id: str, resource_type: str, native_id: str | None) -> str | None:
+    """The inventory row the alert concerns, when the last sync stored it."""
+    if resource_type == "storage":
+        return storage_id
+    name = _RESOURCE_TABLE_OF.get(resource_type)
+    if name is None or native_id is None:
+        return None
+    table = RESOURCE_TABLES[name]
+    native = table.c[f"native_{resource_type}_id"]
+    return conn.execute(
+        sa.select(table.c.id).where(table.c.storage_id == storage_id, native == native_id)
+    ).scalar_one_or_none()
+
+
+def _record_once(storage_id: str, source: str, values: dict, now) -> tuple[dict, bool]:
+    cleared = values.pop("cleared")
+    fingerprint = _fingerprint({**values, "cleared": cleared})
+    key = (alerts.c.storage_id == storage_id, alerts.c.source == source,
+           alerts.c.sequence_number == values["sequence_number"])
+    with write() as conn:
+        _check_storage(conn, storage_id)
+        values["resource_row_id"] = _resource_row_id(
+            conn, storage_id, values["resource_type"], values["native_resource_id"])
+        state = {"state": "cleared", "cleared_at": now, "cleared_by": source} if cleared else \
+            {"state": "open", "cleared_at": None, "cleared_by": None}
+        existing = conn.execute(sa.select(alerts.c.id, alerts.c.state).where(*key)).first()
+        if existing is not None:
+            if cleared and existing.state == "cleared":
+                state = {}  # keeps who cleared it and when
+            conn.execute(alerts.update().where(alerts.c.id == existing.id).values(
+                **values, **state, fingerprint=fingerprint, last_seen=now, updated_at=now,
+                repeat_count=alerts.c.repeat_count + 1))
+            row_id, created = existing.id, False
+        else:
+            row_id, created = new_id(), True
+            conn.execute(alerts.insert(), {
+                **values, **state, "id": row_id, "storage_id": storage_id, "source": source,
+                "fingerprint": fingerprint, "first_seen": now, "last_seen": now, "repeat_count": 1,
+                "created_at": now, "updated_at": now,
+            })
+        row = conn.execute(sa.select(*ALERT_COLUMNS).where(alerts.c.id == row_id)).one()
+    return _alert_dict(row), created
+
+
+@translate_errors
+def alert_record(storage_id: str, source: str, alert, seen_at: datetime.datetime | None = None) -> tuple[dict, bool]:
+    """Store ``alert`` (anything with the sdk Alert's attributes, or a dict of them) for the storage.
+
+    A first sighting of ``(storage_id, source, sequence_number)`` is a new open row (cleared when the
+    alert says ``cleared``) with ``repeat_count`` 1; a repeat bumps ``repeat_count`` and ``last_seen``
+    and takes the latest fields; a repeat that is not cleared reopens a cleared alert.
+
+    :returns: ``(alert row dict, created)``.
+    :raises InvalidInput: an unknown source or no sequence number.
+    :raises StorageNotFound, StorageBeingDeleted:
+    """
+    if source not in SOURCES:
+        raise exception.InvalidInput(f"alert source must be one of {', '.join(SOURCES)}")
+    now = _naive_utc(seen_at) or utcnow()
+    values = _alert_values(alert)
+    try:
+        return _record_once(storage_id, source, dict(values), now)
+    except exc.IntegrityError:
+        # a concurrent first sighting inserted the row between our read and insert: now it is a repeat
+        return _record_once(storage_id, source, dict(values), now)
+
+
+@translate_errors
+def alert_get(alert_id: str) -> dict:
+    with read() as conn:
+        row = conn.execute(sa.select(*ALERT_COLUMNS).where(alerts.c.id == alert_id)).first()
+    if row is None:
+        raise exception.AlertNotFound(alert_id)
+    return _alert_dict(row)
+
+
+@translate_errors
+def alert_list(filters=None, limit=None, offset=None, marker=None, sort=None, with_count=False,
+               since: datetime.datetime | None = None, until: datetime.datetime | None = None) -> query.Page:
+    """A page of alerts (query.Listing: exact ``filters``, ``sort``, paging); newest ``last_seen`` first.
+
+    ``since``: only alerts last seen at or after it; ``until``: only alerts first seen at or before it
+    (so an alert is listed when it was seen within the window).
+    """
+    since, until = _naive_utc(since), _naive_utc(until)
+    with read() as conn:
+        marker_values = query.marker_row(conn, alerts, marker)
+        stmt = ALERT_LISTING.select(filters, limit, offset, marker_values, sort, dialect=conn.dialect.name)
+        window = []
+        if since is not None:
+            window.append(alerts.c.last_seen >= since)
+        if until is not None:
+            window.append(alerts.c.first_seen <= until)
+        if window:
+            stmt = stmt.where(*window)
+        result = query.Page(_alert_dict(r) for r in conn.execute(stmt))
+        if with_count:
+            count = query._where_filters(sa.select(sa.func.count()).select_from(alerts), alerts,
+                                         ALERT_FILTERS, filters)
+            result.total = conn.execute(count.where(*window) if window else count).scalar_one()
+    return result
+
+
+@translate_errors
+def alert_clear(alert_id: str, by: str) -> dict:
+    """Mark an alert cleared by ``by`` (a user, ``trap``, ``sync``); an already cleared one keeps its
+    first clearing. :raises AlertNotFound:"""
+    now = utcnow()
+    with write() as conn:
+        conn.execute(alerts.update().where(alerts.c.id == alert_id, alerts.c.state == "open").values(
+            state="cleared", cleared_at=now, cleared_by=by, updated_at=now))
+        row = conn.execute(sa.select(*ALERT_COLUMNS).where(alerts.c.id == alert_id)).first()
+    if row is None:
+        raise exception.AlertNotFound(alert_id)
+    return _alert_dict(row)
+
+
+@translate_errors
+def alerts_prune_cleared_before(before: datetime.datetime, limit: int) -> int:
+    """Delete at most ``limit`` alerts cleared before ``before`` (retention); open alerts stay."""
+    before = _naive_utc(before)
+    with write() as conn:
+        ids = conn.execute(
+            sa.select(alerts.c.id).where(alerts.c.cleared_at < before, alerts.c.state == "cleared")
+            .order_by(alerts.c.cleared_at).limit(limit)
+        ).scalars().all()
+        if not ids:
+            return 0
+        return conn.execute(alerts.delete().where(alerts.c.id.in_(ids))).rowcount
+
+
+# ---------------------------------------------------------------- alert sources (snmp-config)
+
+def _source_dict(row, reveal: bool) -> dict:
+    out = {"storage_id": row.storage_id, "created_at": row.created_at, "updated_at": row.updated_at}
+    for name in SOURCE_FIELDS:
+        value = getattr(row, name)
+        if name in SECRET_FIELDS:
+            if not reveal:
+                continue
+            value = crypto.decrypt(value) if value else None
+        out[name] = value
+    return out
+
+
+@translate_errors
+def alert_source_put(storage_id: str, values: dict) -> dict:
+    """Create or replace the storage's snmp-config; ``values`` hold the secrets in clear (encrypted here).
+    A field left out is stored empty. :returns: the config without its secrets.
+    :raises StorageNotFound, StorageBeingDeleted:"""
+    now = utcnow()
+    row = {name: values.get(name) for name in SOURCE_FIELDS}
+    for name in SECRET_FIELDS:
+        if row[name] is not None:
+            row[name] = crypto.encrypt(row[name])
+    with write() as conn:
+        _check_storage(conn, storage_id)
+        updated = conn.execute(alert_sources.update().where(alert_sources.c.storage_id == storage_id)
+                               .values(**row, updated_at=now)).rowcount
+        if not updated:
+            conn.execute(alert_sources.insert(), {**row, "storage_id": storage_id, "created_at": now,
+                                                  "updated_at": now})
+        stored = conn.execute(sa.select(alert_sources).where(alert_sources.c.storage_id == storage_id)).one()
+    return _source_dict(stored, reveal=False)
+
+
+@translate_errors
+def alert_source_get(storage_id: str, reveal: bool = False) -> dict:
+    """The snmp-config; secrets only with ``reveal`` (decrypted). :raises AlertSourceNotFound:"""
+    with read() as conn:
+        row = conn.execute(sa.select(alert_sources).where(alert_sources.c.storage_id == storage_id)).first()
+    if row is None:
+        raise exception.AlertSourceNotFound(storage_id)
+    return _source_dict(row, reveal)
+
+
+@translate_errors
+def alert_source_delete(storage_id: str) -> None:
+    """:raises AlertSourceNotFound: the storage has no snmp-config."""
+    with write() as conn:
+        if not conn.execute(alert_sources.delete().where(alert_sources.c.storage_id == storage_id)).rowcount:
+            raise exception.AlertSourceNotFound(storage_id)
+
+
+@translate_errors
+def alert_source_list(reveal: bool = False) -> list[dict]:
+    """Every snmp-config, by storage id; secrets only with ``reveal``."""
+    with read() as conn:
+        rows = conn.execute(sa.select(alert_sources).order_by(alert_sources.c.storage_id)).all()
+    return [_source_dict(r, reveal) for r in rows]
