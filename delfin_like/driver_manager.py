@@ -28,6 +28,7 @@ _ERROR_MAP: tuple[tuple[type, type], ...] = (
     (sdk_exc.BackendUnreachable, exception.BackendUnreachable),
     (sdk_exc.InvalidAccessInfo, exception.InvalidAccessInfo),
     (sdk_exc.BackendError, exception.StorageBackendError),
+    (sdk_exc.NotSupported, exception.NotSupported),
     (sdk_exc.DriverError, exception.StorageBackendError),
 )
 

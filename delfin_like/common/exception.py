@@ -98,6 +98,10 @@ class StorageBackendError(BadRequest):
     _msg_fmt = "The back end answered with an error: %s"
 
 
+class NotSupported(BadRequest):
+    _msg_fmt = "The storage's driver cannot do that: %s"
+
+
 class JobsNotSupported(BadRequest):
     _msg_fmt = "Storage %s does not run jobs."
 

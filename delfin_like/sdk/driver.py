@@ -12,6 +12,7 @@ Drivers are registered under the stevedore namespace
 """
 
 import abc
+import datetime
 from collections.abc import Iterable
 from typing import Any
 
@@ -102,6 +103,31 @@ class StorageDriver(abc.ABC):
         """Stop a pending or running job; returns its state after the attempt (a job that had
         already finished is returned as it is). :raises JobNotFound, NotSupported:"""
         raise exceptions.NotSupported("this driver runs no jobs")
+
+    # Alerts. A driver that reads its array's event log overrides list_alerts (and clear_alert
+    # when the array can mark an event fixed); one that understands its traps overrides parse_alert.
+    def list_alerts(self, since: datetime.datetime | None = None) -> Iterable[models.Alert]:
+        """The array's alerts, those that occurred at or after ``since`` (tz-aware UTC) when given.
+
+        :raises NotSupported: this driver reads no alerts from the array (the default).
+        """
+        raise exceptions.NotSupported("this driver lists no alerts from the array")
+
+    def clear_alert(self, sequence_number: str) -> None:
+        """Mark the array's alert ``sequence_number`` fixed or cleared on the array.
+
+        :raises NotSupported: this driver cannot clear alerts (the default).
+        :raises BackendError: the array knows no such alert or refuses.
+        """
+        raise exceptions.NotSupported("this driver cannot clear alerts on the array")
+
+    def parse_alert(self, trap: models.TrapInfo) -> models.Alert:
+        """The alert an SNMP notification from the array stands for.
+
+        :raises NotSupported: this driver parses no traps (the default).
+        :raises BackendError: the trap is not one this driver understands.
+        """
+        raise exceptions.NotSupported("this driver parses no SNMP traps")
 
     def close(self) -> None:
         """Release connections; called when the service is done with the driver."""

@@ -7,6 +7,7 @@ and safe to hand between threads.
 """
 
 import dataclasses
+import datetime
 from typing import Any
 
 
@@ -361,3 +362,91 @@ class Job:
     submitted_at: float | None = None
     started_at: float | None = None
     completed_at: float | None = None
+
+
+class AlertSeverity:
+    FATAL = "fatal"
+    CRITICAL = "critical"
+    MAJOR = "major"
+    MINOR = "minor"
+    WARNING = "warning"
+    INFORMATIONAL = "informational"
+    NOT_SPECIFIED = "not_specified"
+    ALL = (FATAL, CRITICAL, MAJOR, MINOR, WARNING, INFORMATIONAL, NOT_SPECIFIED)
+
+
+class AlertCategory:
+    FAULT = "fault"
+    EVENT = "event"
+    RECOVERY = "recovery"
+    NOT_SPECIFIED = "not_specified"
+    ALL = (FAULT, EVENT, RECOVERY, NOT_SPECIFIED)
+
+
+class AlertType:
+    EQUIPMENT = "equipment"
+    COMMUNICATIONS = "communications"
+    PROCESSING_ERROR = "processing_error"
+    QUALITY_OF_SERVICE = "quality_of_service"
+    ENVIRONMENTAL = "environmental"
+    SECURITY = "security"
+    NOT_SPECIFIED = "not_specified"
+    ALL = (EQUIPMENT, COMMUNICATIONS, PROCESSING_ERROR, QUALITY_OF_SERVICE, ENVIRONMENTAL, SECURITY, NOT_SPECIFIED)
+
+
+# resource an alert is about (a subset of ResourceType)
+ALERT_RESOURCE_TYPES = ResourceType.ALL
+
+
+@_model
+class Alert:
+    """One event or fault as the array (or a trap) reports it.
+
+    ``sequence_number`` is the array's own id of the event (unique per storage);
+    ``alert_id`` is the vendor's event code or message name. ``occur_time`` is a
+    timezone-aware UTC datetime (None when the array does not say). ``cleared`` is
+    True when the array says the condition is fixed or cleared.
+    """
+
+    NATIVE_ID = "sequence_number"
+
+    sequence_number: str
+    alert_id: str
+    alert_name: str
+    severity: str
+    category: str
+    type: str
+    description: str = ""
+    occur_time: datetime.datetime | None = None
+    resource_type: str = ResourceType.STORAGE
+    native_resource_id: str | None = None
+    location: str | None = None
+    recovery_advice: str | None = None
+    cleared: bool = False
+
+
+@_model
+class TrapInfo:
+    """An SNMP notification as received, handed to a driver's ``parse_alert``.
+
+    ``varbinds`` are (dotted OID, value as text) in PDU order; ``trap_oid`` is the
+    snmpTrapOID value (for v1, enterprise.0.specific, or the standard snmpTraps OID
+    of a generic trap). ``community_or_user`` is a secret: never logged, not in repr.
+    """
+
+    source_address: str
+    version: str  # "v1" | "v2c" | "v3"
+    varbinds: tuple[tuple[str, str], ...]
+    trap_oid: str
+    engine_id: str | None = None  # hex, v3
+    community_or_user: str | None = dataclasses.field(default=None, repr=False)
+    received_at: datetime.datetime = dataclasses.field(
+        default_factory=lambda: datetime.datetime.now(datetime.UTC)
+    )
+
+    def value(self, oid: str) -> str | None:
+        """The value of the first varbind whose OID is ``oid`` (or starts with ``oid.``), else None."""
+        for name, val in self.varbinds:
+            if name == oid or name.startswith(oid + "."):
+                return val
+        return None

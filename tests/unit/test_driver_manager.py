@@ -123,6 +123,7 @@ def test_access_info_from_stored_decrypts():
         (sdk_exc.DriverTimeout, exception.BackendUnreachable),
         (sdk_exc.InvalidAccessInfo, exception.InvalidAccessInfo),
         (sdk_exc.BackendError, exception.StorageBackendError),
+        (sdk_exc.NotSupported, exception.NotSupported),
         (sdk_exc.DriverError, exception.StorageBackendError),
     ],
 )
@@ -260,3 +261,15 @@ def test_probe_closes_the_driver_when_it_fails(scripted):
     with pytest.raises(exception.StorageBackendError):
         driver_manager.probe(driver_manager.access_info_from_request(_body()))
     assert scripted.closed == 1
+
+
+def test_not_supported_is_a_400_named_not_supported():
+    def no_alerts():
+        raise sdk_exc.NotSupported("this driver lists no alerts")
+
+    with pytest.raises(exception.NotSupported) as e:
+        driver_manager.call(no_alerts, what="list_alerts")
+    assert e.value.code == 400
+    body = e.value.to_dict()
+    assert body["error_code"] == "NotSupported"
+    assert "lists no alerts" in body["error_msg"]

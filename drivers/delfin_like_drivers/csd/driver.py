@@ -20,6 +20,13 @@ What the node looks like to the platform:
   SMART health: ABNORMAL on any critical warning, spare below threshold or
   endurance used up; health score = 100 - percentage used.
 - ports: not applicable (None: stored rows are left alone).
+- alerts (``list_alerts``): every SMART problem a device reports now, one alert per
+  critical-warning bit (and for endurance used up, and spare below threshold without the
+  bit), about its disk. SMART holds conditions, not events: the sequence number is
+  ``<disk id>/<condition>`` (stable while the condition lasts, so a repeat is recognised),
+  ``occur_time`` is when the agent was read, and ``since`` is not used (a condition still
+  present is reported again). Nothing can be cleared on the device: ``clear_alert`` is not
+  supported.
 
 Performance (``collect_perf_metrics``): the agent's ``GetIoCounters`` gives every
 controller's SMART I/O counters and when they were read. A disk's counters are its
@@ -37,6 +44,7 @@ GetJobStatus and CancelJob; the agent's refusals keep their reason
 with ``"jobs": {"command": true, "image": false}``.
 """
 
+import datetime
 import time
 
 from delfin_like.sdk import driver, exceptions, models, perf, rates
@@ -177,6 +185,37 @@ def reading_samples(tracker: rates.CounterTracker, resource_type: str, reading: 
     )
 
 
+# critical-warning bit -> (code, severity, type); texts as nvme.health_problems words them
+_WARNINGS = (
+    (nvme.CW_SPARE, "available_spare", models.AlertSeverity.MAJOR, models.AlertType.EQUIPMENT),
+    (nvme.CW_TEMPERATURE, "temperature", models.AlertSeverity.MAJOR, models.AlertType.ENVIRONMENTAL),
+    (nvme.CW_RELIABILITY, "reliability_degraded", models.AlertSeverity.CRITICAL, models.AlertType.EQUIPMENT),
+    (nvme.CW_READ_ONLY, "read_only", models.AlertSeverity.CRITICAL, models.AlertType.EQUIPMENT),
+    (nvme.CW_VOLATILE_BACKUP, "volatile_backup_failed", models.AlertSeverity.CRITICAL, models.AlertType.EQUIPMENT),
+    (nvme.CW_PMR_READ_ONLY, "pmr_read_only", models.AlertSeverity.MAJOR, models.AlertType.EQUIPMENT),
+)
+_WARNING_TEXT = {
+    "available_spare": "available spare below threshold",
+    "temperature": "temperature outside its thresholds",
+    "reliability_degraded": "reliability degraded by media or internal errors",
+    "read_only": "media placed in read-only mode",
+    "volatile_backup_failed": "volatile memory backup failed",
+    "pmr_read_only": "persistent memory region read-only",
+}
+
+
+def smart_conditions(smart: nvme.SmartLog) -> list[tuple[str, str, str, str]]:
+    """``(code, severity, type, text)`` of each problem of a SMART log (empty when healthy)."""
+    out = [(code, sev, kind, _WARNING_TEXT[code]) for bit, code, sev, kind in _WARNINGS if smart.critical_warning & bit]
+    if smart.percentage_used >= 100:
+        out.append(("endurance_used_up", models.AlertSeverity.WARNING, models.AlertType.EQUIPMENT,
+                    f"rated endurance used up ({smart.percentage_used}%)"))  # fmt: skip
+    if smart.available_spare < smart.available_spare_threshold and not smart.critical_warning & nvme.CW_SPARE:
+        out.append(("available_spare", models.AlertSeverity.MAJOR, models.AlertType.EQUIPMENT,
+                    _WARNING_TEXT["available_spare"]))  # fmt: skip
+    return out
+
+
 class _Snapshot:
     """The node as one read of the agent: node, subsystems, controllers, namespaces, SMART per device."""
 
@@ -300,6 +339,29 @@ class CsdNvmeDriver(driver.StorageDriver):
                 health_score=score,
                 native_disk_group_id=s.nqn,
             )
+
+    def list_alerts(self, since=None):
+        """The SMART problems of every device now (see the module docstring)."""
+        self._snapshot = None  # conditions are read afresh
+        snap = self.snapshot()
+        now = datetime.datetime.now(datetime.UTC)
+        alerts = []
+        for s in snap.subsystems:
+            smart = snap.smart.get(s.nqn)
+            if smart is None:
+                continue
+            disk_id = s.serial_number or s.nqn
+            name = s.controllers[0] if s.controllers else s.name
+            for code, severity, kind, text in smart_conditions(smart):
+                alerts.append(models.Alert(
+                    sequence_number=f"{disk_id}/{code}", alert_id=code, alert_name=text, severity=severity,
+                    category=models.AlertCategory.FAULT, type=kind,
+                    description=f"NVMe device {name} ({s.model or 'unknown model'} {disk_id}): {text}",
+                    occur_time=now, resource_type=models.ResourceType.DISK, native_resource_id=disk_id,
+                    location=f"node {snap.node.name}, {name}",
+                    recovery_advice="Replace the device" if severity == models.AlertSeverity.CRITICAL else None,
+                ))  # fmt: skip
+        return alerts
 
     def get_capabilities(self) -> dict:
         """What :meth:`collect_perf_metrics` collects (:data:`PERF_METRICS`: per disk and for the

@@ -29,6 +29,16 @@ can predict exactly what lands in the database:
 ``probe_delay``
     Seconds ``get_storage`` waits before answering (a back end slow to answer the registration probe).
 
+``alerts`` (default 0), ``alert_epoch`` (default 1700000000)
+    The array's event log: alert ``i`` (sequence number ``str(i + 1)``) occurred at
+    ``alert_epoch + 60 * i`` seconds; its code, severity, type and resource follow from
+    ``seed`` and ``i`` (:meth:`FakeStorageDriver.alert` tells any of them), every fifth
+    (``i % 5 == 4``) is already cleared, and ``clear_alert`` clears one for every driver
+    of the same serial in this process. ``list_alerts(since)`` gives those at or after ``since``.
+    ``parse_alert`` understands traps of the fake enterprise :data:`FAKE_TRAP_OID` whose
+    varbinds under it carry ``.1`` sequence number, ``.2`` alert code, ``.3`` severity,
+    ``.4`` description and ``.5`` the native id of a volume (absent: the storage).
+
 Every wait is a :func:`delfin_like.sdk.cancel.sleep`: a call that passed its
 deadline stops at once. Sizes a real array cannot have are refused
 (:data:`LIMITS`, e.g. at most 4,096 pools and 5,000,000 volumes), and so are
@@ -50,6 +60,7 @@ check every rate exactly. Options:
     Seconds ``collect_perf_metrics`` sleeps first; or an error name (as ``error``) it raises.
 """
 
+import datetime
 import hashlib
 import itertools
 import threading
@@ -82,11 +93,21 @@ _VOLUME_FIELDS = (
 if models.field_names(models.Volume)[: len(_VOLUME_FIELDS)] != _VOLUME_FIELDS:
     raise ImportError("the sdk Volume fields changed order: update the fake driver's list_volumes")
 _generations_lock = threading.Lock()
+# serial -> sequence numbers cleared by clear_alert in this process
+_cleared_alerts: dict[str, set[str]] = {}
+_cleared_lock = threading.Lock()
+# the fake enterprise's notification (and the root of its varbinds)
+FAKE_TRAP_OID = "1.3.6.1.4.1.99999.1.1"
+_ALERT_SEVERITIES = models.AlertSeverity.ALL[:6]
+_ALERT_TYPES = models.AlertType.ALL[:6]
+_ALERT_NAMES = ("Disk failure", "Link down", "Pool threshold", "Fan fault", "Login failure", "Latency high")
+_ALERT_RESOURCES = ("storage", "storage_pool", "volume", "controller", "port", "disk")
 
 # the most of each a real array has (well beyond the largest arrays sold): more is an input error
 LIMITS = {
     "pools": 4096,
     "volumes": 5_000_000,
+    "alerts": 1_000_000,
     "controllers": 64,
     "ports_per_controller": 256,
     "disks": 20_000,
@@ -163,6 +184,8 @@ class FakeStorageDriver(driver.StorageDriver):
         self.perf_epoch_us = _int(attrs, "perf_epoch", 1_700_000_000) * 1_000_000
         self.perf_error = attrs.get("perf_error")
         self.perf_delay = _seconds(attrs, "perf_delay")
+        self.alerts = _int(attrs, "alerts", 0)
+        self.alert_epoch = _int(attrs, "alert_epoch", 1_700_000_000)
         self._perf_rates: dict[tuple[str, str], tuple[int, ...]] = {}
         endpoint = access_info.rest or access_info.ssh or access_info.snmp
         self.endpoint = f"{endpoint.host}:{endpoint.port}" if endpoint else "local"
@@ -398,3 +421,104 @@ class FakeStorageDriver(driver.StorageDriver):
             yield from rates.io_samples(
                 self.counters, resource_type, resource_id, name, at, counters, wanted, width=self.counter_bits
             )
+
+    # -- alerts -------------------------------------------------------------------------
+
+    def _alert_resource(self, kind: str, h: int) -> str | None:
+        if kind == "storage":
+            return self.serial_number
+        count = {"storage_pool": self.pools, "volume": self.volumes, "controller": self.controllers,
+                 "port": self.controllers * self.ports_per_controller, "disk": self.disks}[kind]
+        if not count:
+            return self.serial_number
+        n = h % count
+        if kind == "storage_pool":
+            return f"pool-{n}"
+        if kind == "volume":
+            return f"vol-{n}"
+        if kind == "controller":
+            return f"ctrl-{n}"
+        if kind == "port":
+            return f"port-{n // self.ports_per_controller}-{n % self.ports_per_controller}"
+        return f"disk-{n}"
+
+    def alert(self, i: int) -> models.Alert:
+        """Alert ``i`` of the event log (0-based), as list_alerts gives it."""
+        h = int.from_bytes(hashlib.blake2b(f"{self.seed}/alert/{i}".encode(), digest_size=8).digest(), "big")
+        kind = h % 6
+        resource = _ALERT_RESOURCES[(h >> 8) % 6]
+        native_id = self._alert_resource(resource, h >> 16)
+        if native_id == self.serial_number:
+            resource = "storage"
+        severity = _ALERT_SEVERITIES[(h >> 4) % 6]
+        sequence = str(i + 1)
+        with _cleared_lock:
+            cleared = i % 5 == 4 or sequence in _cleared_alerts.get(self.serial_number, ())
+        faulty = severity in ("fatal", "critical", "major")
+        return models.Alert(
+            sequence_number=sequence,
+            alert_id=f"FAKE{kind:02d}{(h >> 24) % 100:02d}",
+            alert_name=_ALERT_NAMES[kind],
+            severity=severity,
+            category=models.AlertCategory.FAULT if faulty else models.AlertCategory.EVENT,
+            type=_ALERT_TYPES[kind],
+            description=f"{_ALERT_NAMES[kind]} on {resource} {native_id}",
+            occur_time=datetime.datetime.fromtimestamp(self.alert_epoch + 60 * i, datetime.UTC),
+            resource_type=resource,
+            native_resource_id=native_id,
+            location=f"{resource}:{native_id}",
+            recovery_advice="Replace the part" if kind in (0, 3) else None,
+            cleared=cleared,
+        )
+
+    def list_alerts(self, since=None):
+        self._maybe_fail(listing=True)
+        first = 0
+        if since is not None:
+            if since.tzinfo is None:
+                raise exceptions.InvalidAccessInfo("since must be timezone-aware")
+            # alert i occurred at epoch + 60 i: the first at or after since
+            first = max(0, -(-(int(since.timestamp() * 1_000_000) - self.alert_epoch * 1_000_000) // 60_000_000))
+        for i in range(first, self.alerts):
+            cancel.check()
+            yield self.alert(i)
+
+    def clear_alert(self, sequence_number):
+        self._maybe_fail(listing=False)
+        try:
+            i = int(sequence_number) - 1
+        except (TypeError, ValueError):
+            i = -1
+        if not 0 <= i < self.alerts or str(i + 1) != sequence_number:
+            raise exceptions.BackendError(f"the array has no alert {sequence_number!r}")
+        with _cleared_lock:
+            _cleared_alerts.setdefault(self.serial_number, set()).add(sequence_number)
+
+    def parse_alert(self, trap):
+        if trap.trap_oid != FAKE_TRAP_OID:
+            raise exceptions.BackendError(f"not a fake array notification ({trap.trap_oid})")
+        base = FAKE_TRAP_OID.rsplit(".", 1)[0]
+        fields = {}
+        for oid, value in trap.varbinds:
+            if oid.startswith(base + ".") and oid[len(base) + 1 :].isdigit():
+                fields.setdefault(int(oid[len(base) + 1 :]), value)
+        sequence = fields.get(1)
+        if not sequence:
+            raise exceptions.BackendError("fake notification without a sequence number")
+        severity = fields.get(3, models.AlertSeverity.NOT_SPECIFIED)
+        if severity not in models.AlertSeverity.ALL:
+            severity = models.AlertSeverity.NOT_SPECIFIED
+        volume = fields.get(5)
+        return models.Alert(
+            sequence_number=sequence,
+            alert_id=fields.get(2, "FAKETRAP"),
+            alert_name=fields.get(2, "FAKETRAP"),
+            severity=severity,
+            category=models.AlertCategory.FAULT,
+            type=models.AlertType.EQUIPMENT,
+            description=fields.get(4, ""),
+            occur_time=trap.received_at,
+            resource_type="volume" if volume else "storage",
+            native_resource_id=volume or self.serial_number,
+            location=f"trap from {trap.source_address}",
+        )

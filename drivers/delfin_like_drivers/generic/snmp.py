@@ -60,6 +60,10 @@ and probe) forgets it. Errors: no answer is :class:`~delfin_like.sdk.exceptions.
 (with SNMPv2c a wrong community is not answered either, and the message says so); a v3
 report of an unknown user or a wrong digest is ``InvalidCredentials``; data the tables
 cannot hold (wrong types, missing cells) is ``BackendError``.
+
+Alerts: ``parse_alert`` reads the standard notifications (coldStart, warmStart, linkDown,
+linkUp, authenticationFailure) and any other as a generic alert (:mod:`.snmp_traps`); the
+standard MIBs keep no event log, so ``list_alerts`` and ``clear_alert`` are not supported.
 """
 
 import threading
@@ -68,6 +72,7 @@ import time
 from delfin_like.sdk import driver, exceptions, models
 from delfin_like_drivers.generic import snmp_perf as perf
 from delfin_like_drivers.generic import snmp_tables as tables
+from delfin_like_drivers.generic import snmp_traps
 from delfin_like_drivers.generic.snmp_client import SnmpClient, SnmpSettings
 
 _ERROR_MSG_BATCH = 20  # dskErrorMsg cells per GET
@@ -156,6 +161,11 @@ class SnmpDriver(driver.StorageDriver):
         return self._once("disks", read, deadline)
 
     # -- the driver contract --------------------------------------------------------------------
+
+    def parse_alert(self, trap: models.TrapInfo) -> models.Alert:
+        """A standard notification (coldStart, warmStart, linkDown, linkUp, authenticationFailure)
+        or any other as a generic alert; see :mod:`.snmp_traps`. Asks the agent nothing."""
+        return snmp_traps.to_alert(trap, self._overrides.get("serial_number"))
 
     def get_storage(self) -> models.Storage:
         deadline = self._deadline()

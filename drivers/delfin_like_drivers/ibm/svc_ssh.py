@@ -21,6 +21,8 @@ controllers        ``lsnode`` (``lsnodecanister`` where ``lsnode`` is not suppor
                    ``lsnode <id>`` and ``lsnodehw <id>``
 ports              ``lsportfc`` and ``lsportip`` (the node's own rows, not failover ones)
 disks              ``lsdrive``, ``lsdrive <id>``, ``lsmdisk`` (drive -> pool)
+alerts             ``lseventlog -fixed yes`` and ``lseventlog <seq>`` of each alert (see
+                   :mod:`.svc_events`); ``clear_alert`` runs ``svctask cheventlog -fix <seq>``
 =================  ==============================================================
 
 Each CLI command (connecting included) finishes within ``access_info.timeout``
@@ -33,11 +35,12 @@ simulator extension modeled on SVC's iostats dumps (see :mod:`.svc_perf`); again
 the driver declares no metrics.
 """
 
+import datetime
 import re
 from collections.abc import Iterator
 
 from delfin_like.sdk import driver, exceptions, models, perf
-from delfin_like_drivers.ibm import ssh_cli, svc_perf
+from delfin_like_drivers.ibm import ssh_cli, svc_events, svc_perf
 from delfin_like_drivers.ibm import svc_output as out
 
 VENDOR = "IBM"
@@ -335,6 +338,33 @@ class SvcSshDriver(driver.StorageDriver):
                         f"the array does not serve {svc_perf.STATS_COMMAND} (a simulator extension)"
                     ) from None
                 yield from svc_perf.samples(resource_type, kind, rows, tuple(wanted), self.counters)
+
+    def list_alerts(self, since: datetime.datetime | None = None) -> Iterator[models.Alert]:
+        """Every event of the log, fixed ones included (``cleared``), that last occurred at or
+        after ``since``; the filter is applied here, the CLI's own filters vary by code level."""
+        try:
+            rows = list(self._table(f"{svc_events.CMD} -fixed yes"))
+        except ssh_cli.CommandFailed as e:
+            if e.code not in ("CMMVC7205E", "CMMVC5709E"):
+                raise
+            raise exceptions.NotSupported("the array does not serve lseventlog") from None
+        for row in rows:
+            detail = None
+            if svc_events.needs_detail(row):
+                detail = self._detail(f"{svc_events.CMD} {out.need(row, 'sequence_number', svc_events.CMD)}")
+            alert = svc_events.to_alert(row, detail)
+            if since is None or (alert.occur_time is not None and alert.occur_time >= since):
+                yield alert
+
+    def clear_alert(self, sequence_number: str) -> None:
+        """Mark the event fixed with ``svctask cheventlog -fix``.
+
+        :raises BackendError: not a sequence number, or the array refuses (no such event).
+        """
+        if not str(sequence_number).isdigit():
+            raise exceptions.BackendError(f"{sequence_number!r} is not an SVC event sequence number")
+        for _ in self.cli.lines(f"svctask cheventlog -fix {sequence_number}"):
+            pass
 
     def close(self) -> None:
         self.cli.close()

@@ -19,7 +19,13 @@ ONTAP                          delfin_like
 ``/api/cluster/nodes``         Controller
 ``/api/network/ethernet/ports`` and ``/api/network/fc/ports``  Port (FC ports are front end)
 ``/api/storage/disks``         Disk (keyed by ``uid``; its aggregate is its disk group)
+``/api/support/ems/events``    Alert: sequence number = ``index``, code = ``message.name``,
+                               severity from ``message.severity``, about the reporting node
+                               (a controller); ``since`` is the query ``time=>=...``
 ============================== ==============================================================
+
+EMS events are a log, not a list of open problems: ONTAP has no "fixed" state for them, so
+alerts are never ``cleared`` and ``clear_alert`` is not supported.
 
 Subscribed capacity is left at 0: ONTAP's REST API has no provisioned-size total per aggregate.
 
@@ -27,6 +33,7 @@ Performance: rates and totals from the ``statistics.*_raw`` counters of the clus
 aggregates, volumes and ports, read with ``fields=name,statistics`` (see :mod:`.ontap_perf`).
 """
 
+import datetime
 import logging
 import os
 import ssl
@@ -175,6 +182,16 @@ _DISK_STATUS = {
     "maintenance": models.DiskStatus.OFFLINE,
 }
 
+_EMS_FIELDS = ["index", "time", "message.name", "message.severity", "log_message", "node.name", "node.uuid"]
+# EMS severity -> (sdk severity, category)
+_EMS_SEVERITY = {
+    "emergency": (models.AlertSeverity.FATAL, models.AlertCategory.FAULT),
+    "alert": (models.AlertSeverity.CRITICAL, models.AlertCategory.FAULT),
+    "error": (models.AlertSeverity.MAJOR, models.AlertCategory.FAULT),
+    "notice": (models.AlertSeverity.WARNING, models.AlertCategory.EVENT),
+    "informational": (models.AlertSeverity.INFORMATIONAL, models.AlertCategory.EVENT),
+    "debug": (models.AlertSeverity.INFORMATIONAL, models.AlertCategory.EVENT),
+}
 MIN_INTERVAL = 15  # seconds: ONTAP's own performance samples are 15 s apart
 
 
@@ -277,6 +294,44 @@ def volume_from(record: dict) -> models.Volume:
         total_capacity=size,
         used_capacity=used,
         free_capacity=max(0, size - used) if free is None else free,
+    )
+
+
+def _ems_time(record: dict) -> datetime.datetime:
+    text = _field(record, "time", str, "EMS event", required=True)
+    try:
+        moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise exceptions.BackendError(
+            "the array's EMS event record has a malformed time", detail=f"time={text[:40]!r}"
+        )
+    return moment.astimezone(datetime.UTC)
+
+
+def alert_from(record: dict) -> models.Alert:
+    """One EMS event as an alert (see the module docstring)."""
+    what = "EMS event"
+    index = _field(record, "index", int, what, required=True)
+    name = _field(record, "message.name", str, what, required=True)
+    severity, category = _EMS_SEVERITY.get(
+        _field(record, "message.severity", str, what) or "",
+        (models.AlertSeverity.NOT_SPECIFIED, models.AlertCategory.NOT_SPECIFIED),
+    )
+    node_uuid, node_name = _field(record, "node.uuid", str, what), _field(record, "node.name", str, what)
+    return models.Alert(
+        sequence_number=str(index),
+        alert_id=name,
+        alert_name=name,
+        severity=severity,
+        category=category,
+        type=models.AlertType.NOT_SPECIFIED,
+        description=_field(record, "log_message", str, what) or "",
+        occur_time=_ems_time(record),
+        resource_type=models.ResourceType.CONTROLLER if node_uuid else models.ResourceType.STORAGE,
+        native_resource_id=node_uuid,
+        location=f"node {node_name}" if node_name else None,
     )
 
 
@@ -461,6 +516,15 @@ class OntapRestDriver(driver.StorageDriver):
 
     def list_disks(self) -> Iterator[models.Disk]:
         return map(disk_from, self._client.records("/api/storage/disks", _DISK_FIELDS))
+
+    def list_alerts(self, since: datetime.datetime | None = None) -> Iterator[models.Alert]:
+        """The EMS events, those at or after ``since`` asked for with ONTAP's query syntax."""
+        query = None
+        if since is not None:
+            if since.tzinfo is None:
+                raise exceptions.InvalidAccessInfo("since must be timezone-aware")
+            query = {"time": ">=" + since.astimezone(datetime.UTC).isoformat(timespec="seconds")}
+        return map(alert_from, self._client.records("/api/support/ems/events", _EMS_FIELDS, query))
 
     def get_capabilities(self) -> dict[str, Any]:
         """What the ONTAP raw counters (``statistics.*_raw``) allow: rates from two polls, no history.

@@ -153,13 +153,14 @@ class RestClient:
 
     # -- listings -------------------------------------------------------------------------
 
-    def records(self, path: str, fields: list[str]) -> Iterator[dict]:
-        """Every record of the collection at ``path`` with ``fields``, page by page.
+    def records(self, path: str, fields: list[str], query: dict | None = None) -> Iterator[dict]:
+        """Every record of the collection at ``path`` with ``fields``, page by page; ``query``
+        adds filters (ONTAP query parameters such as ``{"time": ">=2025-03-01T00:00:00+00:00"}``).
 
         :raises BackendError: a page without a ``records`` list, a record that is not an object,
             a ``num_records`` that disagrees, or a next link that leaves the API or never ends.
         """
-        params: dict | None = {"fields": ",".join(fields), "max_records": self.page_size}
+        params: dict | None = {**(query or {}), "fields": ",".join(fields), "max_records": self.page_size}
         seen: set[str] = set()
         for _ in range(MAX_PAGES):
             # a call past its deadline asks the array for no further page

@@ -118,6 +118,39 @@ class SimDisk:
 
 
 @dataclasses.dataclass
+class SimEvent:
+    """One entry of the array's event log, protocol-neutral: each front end names it its way.
+
+    ``kind`` is the resource kind (system, node, pool, volume, port, disk) and ``resource_id``
+    the model's id of it. The codes (``svc_error_code``/``svc_event_id``, ``ems_name``) are the
+    simulator's catalogue (:data:`EVENT_CATALOGUE`), shaped like the vendors' but not their list.
+    """
+
+    sequence: int  # unique for the array's life, growing
+    time: float  # seconds since the epoch (UTC)
+    kind: str
+    resource_id: str
+    resource_name: str
+    severity: str  # error | warning | informational
+    svc_error_code: str  # "" for a message (no fix procedure)
+    svc_event_id: str
+    ems_name: str
+    message: str
+    fixed: bool = False
+
+
+# kind -> (severity, SVC error code, SVC event id, EMS message name, text): the simulator's own catalogue
+EVENT_CATALOGUE = {
+    "disk": ("error", "1690", "010070", "disk.outOfService", "Drive failed"),
+    "port": ("error", "1060", "073002", "vifmgr.portdown", "Port link down"),
+    "pool": ("warning", "1865", "083001", "wafl.aggr.nearlyFull", "Pool capacity warning threshold exceeded"),
+    "node": ("error", "1195", "074001", "cf.fsm.takeover", "Node missing"),
+    "volume": ("informational", "", "980440", "wafl.vol.online", "Volume online"),
+    "system": ("informational", "", "980500", "mgmt.config.backup", "Configuration backup completed"),
+}
+
+
+@dataclasses.dataclass
 class Snapshot:
     """A consistent, private copy of the array at one instant of its clock."""
 
@@ -136,6 +169,7 @@ class Snapshot:
     disks: list[SimDisk]
     counters: dict[str, Counters]  # by resource id (volumes, ports, disks, pools, nodes and the array's serial)
     generation: int = 0  # SimulatedArray.generation when the copy was made
+    events: list[SimEvent] = dataclasses.field(default_factory=list)  # the event log, oldest first
 
     def pool_used(self, pool_id: str) -> int:
         return sum(v.used for v in self.volumes if v.pool_id == pool_id)
@@ -165,6 +199,7 @@ class SimulatedArray:
         disks_per_pool: int = 4,
         seed: int = 1,
         serial: str | None = None,
+        events: int = 6,
     ):
         self._lock = threading.RLock()
         self._rng = random.Random(seed)
@@ -189,7 +224,11 @@ class SimulatedArray:
         self._base: dict[str, Counters] = {}  # counters at clock 0 (or at the last reset)
         # per protocol ("rest", "ssh", "snmp"): what its front end should get wrong
         self.faults: dict[str, Faults] = {"rest": Faults(), "ssh": Faults(), "snmp": Faults()}
+        self.events: dict[int, SimEvent] = {}
+        self._event_seq = 100
+        self.started_at = time.time()
         self._build(pools, volumes, nodes, disks_per_pool)
+        self._build_events(events)
 
     # -- construction ------------------------------------------------------------------
 
@@ -244,6 +283,79 @@ class SimulatedArray:
         for _ in range(volumes):
             self._create_volume()
         self._add_rates(self.serial)
+
+    def _build_events(self, count: int) -> None:
+        """``count`` past events, one an hour-ish ago every ten minutes, cycling the catalogue's kinds
+        over the first resource of each kind; every fourth is already fixed. Uses no shared randomness,
+        so the inventory is the same with or without events."""
+        kinds = list(EVENT_CATALOGUE)
+        for k in range(count):
+            kind = kinds[k % len(kinds)]
+            resource_id = self._first(kind)
+            if resource_id is None:
+                continue
+            self._log(kind, resource_id, self.started_at - 3600 + 600 * k, fixed=k % 4 == 3)
+
+    def _first(self, kind: str) -> str | None:
+        if kind == "system":
+            return self.serial
+        if kind == "port":  # a Fibre Channel port where there is one
+            fc = [p.id for p in self.ports.values() if p.kind == "fc"]
+            return min(fc) if fc else (min(self.ports) if self.ports else None)
+        items = {"disk": self.disks, "port": self.ports, "pool": self.pools, "node": self.nodes,
+                 "volume": self.volumes}[kind]  # fmt: skip
+        return min(items) if items else None
+
+    def _resource_name(self, kind: str, resource_id: str) -> str:
+        if kind == "system":
+            return self.name
+        items = {"disk": self.disks, "port": self.ports, "pool": self.pools, "node": self.nodes,
+                 "volume": self.volumes}[kind]  # fmt: skip
+        return items[resource_id].name
+
+    def _log(self, kind: str, resource_id: str, at: float, fixed: bool = False, severity: str | None = None):
+        severity_default, code, event_id, ems, text = EVENT_CATALOGUE[kind]
+        self._event_seq += 1
+        name = self._resource_name(kind, resource_id)
+        event = SimEvent(
+            sequence=self._event_seq, time=at, kind=kind, resource_id=resource_id, resource_name=name,
+            severity=severity or severity_default, svc_error_code=code, svc_event_id=event_id, ems_name=ems,
+            message=f"{text}: {name}", fixed=fixed,
+        )  # fmt: skip
+        self.events[event.sequence] = event
+        return event
+
+    # -- the event log ------------------------------------------------------------------
+
+    def raise_event(self, kind: str, resource_id: str, severity: str | None = None) -> SimEvent:
+        """Log an event of the catalogue's ``kind`` about ``resource_id`` now; returns it."""
+        if kind not in EVENT_CATALOGUE:
+            raise ValueError(f"no event of kind {kind!r}")
+        with self._lock:
+            event = self._log(kind, resource_id, time.time(), severity=severity)
+            self.generation += 1
+            return dataclasses.replace(event)
+
+    def event_snapshot(self) -> Snapshot:
+        """A Snapshot of the event log and the nodes only (the rest empty): cheap on a big array."""
+        with self._lock:
+            copy = dataclasses.replace
+            return Snapshot(
+                name=self.name, serial=self.serial, vendor=self.vendor, model=self.model, version=self.version,
+                location=self.location, status=self.status, clock=self.clock, pools=[], volumes=[],
+                nodes=[copy(n) for n in self.nodes.values()], ports=[], disks=[], counters={},
+                generation=self.generation, events=[copy(e) for e in self.events.values()],
+            )  # fmt: skip
+
+    def fix_event(self, sequence: int) -> bool:
+        """Mark an event fixed (``cheventlog -fix``); False if the log has no such event."""
+        with self._lock:
+            event = self.events.get(sequence)
+            if event is None:
+                return False
+            event.fixed = True
+            self.generation += 1
+            return True
 
     def _add_disk(self, number: int, pool_id: str | None) -> None:
         rng = self._rng
@@ -386,6 +498,7 @@ class SimulatedArray:
                 disks=[copy(d) for d in self.disks.values()],
                 counters={rid: self._counters_at(rid, self.clock) for rid in self._rates},
                 generation=self.generation,
+                events=[copy(e) for e in self.events.values()],
             )
 
 

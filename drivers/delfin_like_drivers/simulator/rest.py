@@ -2,7 +2,8 @@
 
 It follows the public NetApp ONTAP REST API conventions for what storage managers read:
 ``GET /api/cluster``, ``/api/cluster/nodes``, ``/api/storage/aggregates``, ``/api/storage/volumes``,
-``/api/network/ethernet/ports``, ``/api/network/fc/ports`` and ``/api/storage/disks``. Listings answer
+``/api/network/ethernet/ports``, ``/api/network/fc/ports``, ``/api/storage/disks`` and the event log
+``/api/support/ems/events`` (filtered by ``time`` and ``message.severity``). Listings answer
 ``{"records": [...], "num_records": N, "_links": {"self": ..., "next": ...}}``; ``fields=`` picks
 fields (dotted paths; ``*`` everything but statistics, ``**`` everything), ``max_records=`` bounds a
 page and ``_links.next.href`` continues after the last key served (``start.<key>=``), so a listing
@@ -62,6 +63,26 @@ class _BadRequest(Exception):
     def __init__(self, message: str, target: str = ""):
         super().__init__(message)
         self.target = target
+
+
+def _time_matches(value: str, condition: str) -> bool:
+    """Whether the ISO time ``value`` meets an ONTAP query condition (``>=T``, ``>T``, ``<=T``, ``<T``, ``T``).
+
+    :raises _BadRequest: a condition that is not an operator and an ISO 8601 time with its offset.
+    """
+    for op in (">=", "<=", ">", "<", ""):
+        if condition.startswith(op):
+            text = condition[len(op) :].strip().replace("Z", "+00:00")
+            break
+    try:
+        bound = datetime.datetime.fromisoformat(text)
+        if bound.tzinfo is None:
+            raise ValueError("no offset")
+    except ValueError:
+        raise _BadRequest(f'Invalid value "{condition}" for field "time".', "time") from None
+    moment = datetime.datetime.fromisoformat(value)
+    return {">=": moment >= bound, "<=": moment <= bound, ">": moment > bound, "<": moment < bound,
+            "": moment == bound}[op]  # fmt: skip
 
 
 class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
@@ -278,6 +299,8 @@ class RestFrontEnd:
 
         :raises _NotFound: unknown path. :raises _BadRequest: a bad query.
         """
+        if path == fmt.EMS_PATH:
+            return self._ems(query)
         if path not in fmt.FIELDS:
             raise _NotFound(path)
         allowed = {"fields", "max_records", "return_records", "return_timeout"}
@@ -294,6 +317,50 @@ class RestFrontEnd:
                 record["statistics"] = fmt.statistics(counters[self.array.serial], self._timestamp(clock), "full")
             return 200, json.dumps(fmt.select(record, paths, "uuid")).encode(), None
         return self._page(path, listings[path], query, raw_fields, paths)
+
+    def _ems(self, query: dict[str, list[str]]) -> tuple[int, bytes, int | None]:
+        """The event log, oldest first: ``time`` and ``message.severity`` filter the way ONTAP's
+        queries do (``time=>=2025-03-01T00:00:00Z``, ``message.severity=error|alert``), ``index``
+        is the key (``start.index=`` continues a listing), ``fields`` picks as elsewhere."""
+        allowed = {"fields", "max_records", "return_records", "return_timeout", "time", "message.severity",
+                   "start.index"}  # fmt: skip
+        for name in query:
+            if name not in allowed:
+                raise _BadRequest(f'Unexpected argument "{name}".', name)
+        records = fmt.ems_records(self.array.event_snapshot())
+        if "time" in query:
+            records = [r for r in records if _time_matches(r["time"], query["time"][-1])]
+        if "message.severity" in query:
+            wanted = set(query["message.severity"][-1].split("|"))
+            records = [r for r in records if r["message"]["severity"] in wanted]
+        raw = query.get("fields", [""])[-1]
+        names = [f.strip() for f in raw.split(",") if f.strip()]
+        paths: list[list[str]] | None = None
+        if "**" not in names and "*" not in names:
+            paths = []
+            for name in names:
+                if name.split(".")[0] not in fmt.EMS_FIELDS:
+                    raise _BadRequest(f'The value "{name}" is invalid for field "fields".', "fields")
+                paths.append(name.split("."))
+            paths = paths or [["index"]]
+        try:
+            size = int(query.get("max_records", [str(DEFAULT_PAGE)])[-1])
+            after = int(query["start.index"][-1]) if "start.index" in query else None
+        except ValueError:
+            raise _BadRequest('Fields "max_records" and "start.index" must be integers.', "max_records")
+        if not 1 <= size <= MAX_PAGE:
+            raise _BadRequest(f'Field "max_records" must be between 1 and {MAX_PAGE}.', "max_records")
+        first = bisect.bisect_right([r["index"] for r in records], after) if after is not None else 0
+        page = records[first : first + size]
+        links = {"self": {"href": fmt.EMS_PATH}}
+        if first + size < len(records) and page:
+            params = {k: v[-1] for k, v in query.items() if k != "start.index"}
+            params.update({"max_records": str(size), "start.index": str(page[-1]["index"])})
+            links["next"] = {"href": f"{fmt.EMS_PATH}?{urlencode(params)}"}
+        if query.get("return_records", ["true"])[-1] == "false":
+            page = []
+        body = {"records": [fmt.select(r, paths, "index") for r in page], "num_records": len(page), "_links": links}
+        return 200, json.dumps(body).encode(), None
 
     def _field_paths(self, path: str, raw: str) -> list[list[str]] | None:
         """Requested dotted paths; None means every field (``**``)."""

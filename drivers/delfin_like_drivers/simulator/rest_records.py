@@ -7,6 +7,7 @@ disks are keyed by name and carry :func:`disk_uid`. Statistics are added per req
 """
 
 import dataclasses
+import datetime
 import re
 import uuid
 
@@ -244,4 +245,39 @@ def select(record: dict, paths: list[list[str]] | None, key: str) -> dict:
             continue
         _pick(record, path, out)
         taken.append(path)
+    return out
+
+
+# -- the event log: /api/support/ems/events -------------------------------------------------------
+
+EMS_PATH = "/api/support/ems/events"
+EMS_FIELDS = frozenset("index time node message log_message parameters".split())
+# model severity -> EMS severity (a node's errors are alerts: the cluster lost a member)
+_EMS_SEVERITY = {"error": "error", "warning": "notice", "informational": "informational"}
+
+
+def ems_time(unix_seconds: float) -> str:
+    """An EMS ``time``: ISO 8601 with the offset (the simulator's cluster time zone is UTC)."""
+    return datetime.datetime.fromtimestamp(int(unix_seconds), datetime.UTC).isoformat()
+
+
+def ems_records(snap: Snapshot) -> list[dict]:
+    """Every event of ``snap`` as an EMS record, by ``index``. A node's own events are reported by
+    that node, the others by the first node (the array has one event log; EMS has one per node)."""
+    nodes = {n.id: n for n in snap.nodes}
+    first = min(nodes) if nodes else None
+    out = []
+    for e in sorted(snap.events, key=lambda e: e.sequence):
+        node = nodes.get(e.resource_id) if e.kind == "node" else nodes.get(first)
+        severity = "alert" if e.kind == "node" and e.severity == "error" else _EMS_SEVERITY[e.severity]
+        record = {
+            "index": e.sequence,
+            "time": ems_time(e.time),
+            "message": {"name": e.ems_name, "severity": severity},
+            "log_message": e.message,
+            "parameters": [{"name": "object_name", "value": e.resource_name}],
+        }
+        if node is not None:
+            record["node"] = {"name": node.name, "uuid": ontap_uuid(node.id)}
+        out.append(record)
     return out

@@ -28,6 +28,12 @@ Faults (``array.faults["snmp"]``, read at every request)
     "wrong_type"``, the default) or volumes lose their hrStorageUsed cell
     (``"missing_column"``).
 
+Notifications
+    :meth:`SnmpFrontEnd.send_trap` sends an SNMPv2c trap with net-snmp's own ``snmptrap``
+    (Debian package ``snmp``) to a receiver: ``coldStart``, ``linkDown``/``linkUp`` of a port
+    (ifIndex, ifAdminStatus, ifOperStatus and ifDescr as the agent serves them, sysUpTime from
+    the array's clock) or any enterprise notification with its varbinds.
+
 Process hygiene: snmpd is started in its own process group (the relays are its
 children), stopped with SIGTERM then SIGKILL on :meth:`stop`, on ``with`` exit and at
 interpreter exit; if this process dies without that, the kernel's parent-death signal
@@ -53,6 +59,8 @@ from delfin_like_drivers.simulator.model import SimulatedArray
 LOG = logging.getLogger(__name__)
 
 SNMPD_PACKAGE = "snmpd"  # the Debian package that provides /usr/sbin/snmpd
+SNMPTRAP_PACKAGE = "snmp"  # the Debian package that provides /usr/bin/snmptrap
+TRAP_OIDS = {"coldStart": "1.3.6.1.6.3.1.1.5.1", "linkDown": "1.3.6.1.6.3.1.1.5.3", "linkUp": "1.3.6.1.6.3.1.1.5.4"}
 _MODULES = "usmConf,vacm_conf,snmpEngine,usmUser,usmStats,snmpMPDStats,vacm_vars,vacm_context,pass_persist"
 _START_TIMEOUT = 10.0
 _PAUSE = 0.003  # seconds of quiet after which a request counts as a new PDU (for ``delay``)
@@ -259,6 +267,48 @@ class SnmpFrontEnd:
         if self._own_state_dir and self.state_dir:
             shutil.rmtree(self.state_dir, ignore_errors=True)
             self.state_dir = None
+
+    def send_trap(
+        self, target_port: int, kind: str, port_id: str | None = None, varbinds=(), target_host: str = "127.0.0.1",
+        timeout: float = 10.0,
+    ) -> None:
+        """Send one SNMPv2c trap (with the front end's community) to ``target_host:target_port``.
+
+        :param kind: ``coldStart``, ``linkDown`` or ``linkUp`` (these two about ``port_id``, a model
+            port id, which is the agent's ifDescr), or a dotted enterprise notification OID.
+        :param varbinds: more ``(oid, type letter as snmptrap takes it, value)`` triples.
+        :raises SnmpdNotFound: snmptrap is not installed. :raises RuntimeError: it failed.
+        """
+        binary = shutil.which("snmptrap") or ("/usr/bin/snmptrap" if os.access("/usr/bin/snmptrap", os.X_OK) else None)
+        if binary is None:
+            raise SnmpdNotFound(f"snmptrap not found: install it with 'apt-get install -y {SNMPTRAP_PACKAGE}'")
+        if self.community is None:
+            raise ValueError("traps are sent with the v2c community: this front end has none")
+        trap_oid = TRAP_OIDS.get(kind, kind)
+        if not all(part.isdigit() for part in trap_oid.split(".")):
+            raise ValueError(f"unknown trap kind {kind!r}")
+        binds: list[tuple[str, str, str]] = []
+        if kind in ("linkDown", "linkUp"):
+            if port_id is None:
+                raise ValueError(f"{kind} needs a port_id")
+            if port_id not in {p.id for p in self.array.snapshot().ports}:
+                raise ValueError(f"the array has no port {port_id!r}")
+            self._current_view()  # indexes are given out in the view's order: build it first
+            index = self._builder.if_index(port_id)
+            binds += [("1.3.6.1.2.1.2.2.1.1", "i", str(index)), ("1.3.6.1.2.1.2.2.1.7", "i", "1"),
+                      ("1.3.6.1.2.1.2.2.1.8", "i", "2" if kind == "linkDown" else "1"),
+                      ("1.3.6.1.2.1.2.2.1.2", "s", port_id)]  # fmt: skip
+            binds = [(f"{oid}.{index}", t, v) for oid, t, v in binds]
+        binds += [tuple(str(x) for x in b) for b in varbinds]
+        uptime = str(int(self.array.clock * 100))
+        argv = [binary, "-v", "2c", "-c", self.community, "-m", "", "-M", "/dev/null",
+                f"udp:{target_host}:{target_port}", uptime, trap_oid]  # fmt: skip
+        for oid, kind_letter, value in binds:
+            argv += [oid, kind_letter, value]
+        env = {**os.environ, "SNMP_PERSISTENT_DIR": self.state_dir or tempfile.gettempdir(), "MIBS": ""}
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env)
+        if done.returncode != 0:
+            raise RuntimeError(f"snmptrap failed ({done.returncode}): {done.stderr.strip()[:200]}")
 
     def refresh(self) -> None:
         """Rebuild the MIB view at the next request (after changing the array's attributes directly)."""

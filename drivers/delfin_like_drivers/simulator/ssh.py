@@ -337,7 +337,8 @@ class SshFrontEnd:
                 return
             try:
                 view, opts = svc_cli.execute(
-                    self._current_snapshot(), command, self.disabled_commands, self._read_counters
+                    self._current_snapshot(), command, self.disabled_commands, self._read_counters,
+                    getattr(self.array, "fix_event", None),
                 )
             except svc_cli.CliError as e:
                 channel.sendall_stderr(f"{e}\n".encode())

@@ -28,6 +28,7 @@ class Options:
     nohdr: bool = False
     bytes: bool = False
     obj: str | None = None  # the object id or name of a detailed view
+    flags: dict[str, str] = dataclasses.field(default_factory=dict)  # command-specific "-name value" options
 
 
 # command -> (view function, accepts -bytes, accepts an object id)
@@ -43,9 +44,19 @@ COMMANDS = {
     "lsportfc": (svc_views.lsportfc, False, True),
     "lsportip": (svc_views.lsportip, False, False),
     "lsdrive": (svc_views.lsdrive, True, True),
+    "lseventlog": (svc_views.lseventlog, False, True),
     # a simulator extension, not a real SVC command (see svc_views.lsiostatscounters)
     svc_views.STATS_COMMAND: (svc_views.lsiostatscounters, False, True),
 }
+
+
+# command -> its "-name value" options (each value one of the tuple's)
+VALUE_FLAGS = {
+    "lseventlog": {"-fixed": ("yes", "no"), "-expired": ("yes", "no"), "-alert": ("yes", "no"),
+                   "-message": ("yes", "no"), "-monitoring": ("yes", "no")},
+}  # fmt: skip
+# the one change command the simulator takes (svctask cheventlog -fix <sequence_number>)
+FIX_COMMAND = "cheventlog"
 
 
 def parse(command: str) -> tuple[str, Options]:
@@ -60,10 +71,18 @@ def parse(command: str) -> tuple[str, Options]:
         raise CliError(UNSUPPORTED)
     name, args = argv[0], argv[1:]
     _, takes_bytes, takes_obj = COMMANDS[name]
+    value_flags = VALUE_FLAGS.get(name, {})
     opts = Options()
     i = 0
     while i < len(args):
         arg = args[i]
+        if arg in value_flags:
+            if i + 1 >= len(args) or args[i + 1] not in value_flags[arg]:
+                bad = args[i + 1] if i + 1 < len(args) else arg
+                raise CliError(f"CMMVC5709E [{bad}] is not a supported parameter.")
+            opts.flags[arg] = args[i + 1]
+            i += 2
+            continue
         if arg == "-delim":
             if i + 1 >= len(args) or len(args[i + 1]) != 1 or args[i + 1].isspace():
                 raise CliError(MISSING)
@@ -81,15 +100,39 @@ def parse(command: str) -> tuple[str, Options]:
     return name, opts
 
 
+def _fix(command: str, disabled, fix_event) -> Detail | None:
+    """``[svctask] cheventlog -fix <sequence_number>``: mark the event fixed (no output); None for
+    any other command. CliError when refused or when the log has no such event."""
+    try:
+        argv = shlex.split(command)
+    except ValueError:
+        return None
+    if argv and argv[0] == "svctask":
+        argv = argv[1:]
+    if not argv or argv[0] != FIX_COMMAND:
+        return None
+    if FIX_COMMAND in disabled or fix_event is None:
+        raise CliError(UNSUPPORTED)
+    if len(argv) != 3 or argv[1] != "-fix":
+        raise CliError(MISSING)
+    if not argv[2].isdigit() or not fix_event(int(argv[2])):
+        raise CliError(svc_views.NO_OBJECT)
+    return Detail([])
+
+
 def execute(
-    snap: model.Snapshot, command: str, disabled=frozenset(), read_counters=None
+    snap: model.Snapshot, command: str, disabled=frozenset(), read_counters=None, fix_event=None
 ) -> tuple[Table | Detail, Options]:
     """Run one command line against a snapshot: (the view, its output options); CliError when refused.
 
     ``disabled`` names commands to refuse as unsupported (older code levels, other models);
     ``read_counters`` (``ids -> (unix seconds, {id: Counters})``) reads live counters for the
-    counters command (default: the snapshot's, at its clock).
+    counters command (default: the snapshot's, at its clock); ``fix_event`` (``sequence -> bool``)
+    marks an event fixed for ``cheventlog -fix`` (without it the command is unsupported).
     """
+    fixed = _fix(command, disabled, fix_event)
+    if fixed is not None:
+        return fixed, Options()
     name, opts = parse(command)
     if name in disabled:
         raise CliError(UNSUPPORTED)

@@ -414,3 +414,62 @@ def lsiostatscounters(snap: model.Snapshot, opts, read_counters=None) -> Table:
                      "read_bytes": c.read_bytes, "write_bytes": c.write_bytes,
                      "read_latency_us": c.read_latency_us, "write_latency_us": c.write_latency_us})  # fmt: skip
     return table(STATS_COLUMNS[kind], rows)
+
+
+# -- the event log -------------------------------------------------------------------------------
+
+EVENTLOG = (
+    "sequence_number last_timestamp object_type object_id object_name copy_id status fixed event_id error_code "
+    "description"
+)
+# model kind -> SVC object_type
+EVENT_OBJECT_TYPE = {"system": "cluster", "node": "node", "pool": "mdiskgrp", "volume": "vdisk", "disk": "drive",
+                     "port": "fc_port"}  # fmt: skip
+
+
+def event_time(unix_seconds: float) -> str:
+    """``YYMMDDhhmmss``, as the event log prints its timestamps (the simulator's system time zone is UTC)."""
+    return datetime.datetime.fromtimestamp(unix_seconds, datetime.UTC).strftime("%y%m%d%H%M%S")
+
+
+def _event_object_id(snap: model.Snapshot, e: model.SimEvent) -> str:
+    if e.kind == "system":
+        return ""
+    if e.kind == "volume":
+        vol = next((v for v in snap.volumes if v.id == e.resource_id), None)
+        return str(vol.number) if vol else ""  # a deleted volume leaves no id behind
+    if e.kind == "port":
+        port = next((p for p in snap.ports if p.id == e.resource_id), None)
+        if port is None or port.kind != "fc":
+            return ""
+        return str((number(port.node_id) - 1) * 8 + port_index(port))
+    return str(number(e.resource_id))
+
+
+def _event(snap: model.Snapshot, e: model.SimEvent) -> dict[str, object]:
+    if e.svc_error_code:
+        status = "alert"
+    else:
+        status = "message"
+    return {
+        "sequence_number": e.sequence, "last_timestamp": event_time(e.time),
+        "object_type": EVENT_OBJECT_TYPE[e.kind], "object_id": _event_object_id(snap, e),
+        "object_name": e.resource_name, "copy_id": "", "status": status, "fixed": "yes" if e.fixed else "no",
+        "event_id": e.svc_event_id, "error_code": e.svc_error_code, "description": e.message,
+    }  # fmt: skip
+
+
+def lseventlog(snap: model.Snapshot, opts) -> Table | Detail:
+    """The event log, oldest first: fixed events only with ``-fixed yes`` (as on the array, whose
+    default view leaves them out); ``lseventlog <sequence_number>`` is the detailed view of one."""
+    if opts.obj is not None:
+        e = find(snap.events, opts.obj, lambda e: (str(e.sequence),))
+        row = _event(snap, e)
+        return detail(EVENTLOG, row, ("first_timestamp", row["last_timestamp"]),
+                      ("first_timestamp_epoch", int(e.time)), ("last_timestamp_epoch", int(e.time)),
+                      ("event_count", 1), ("auto_fixed", "no"), ("notification_type", e.severity),
+                      ("event_id_text", e.message.split(":", 1)[0]),
+                      ("error_code_text", e.message.split(":", 1)[0] if e.svc_error_code else ""))  # fmt: skip
+    show_fixed = opts.flags.get("-fixed", "no") == "yes"
+    events = sorted(snap.events, key=lambda e: e.sequence)
+    return table(EVENTLOG, [_event(snap, e) for e in events if show_fixed or not e.fixed])

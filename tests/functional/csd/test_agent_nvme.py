@@ -262,3 +262,29 @@ def test_bad_options_are_refused(tmp_path):
     with pytest.raises(server.ConfigError):
         server.Agent(server.AgentOptions(**{**base, "auth_file": str(empty)}))
     assert not (tmp_path / "s").exists()
+
+
+def test_smart_critical_warnings_become_alerts(start_agent, tmp_path):
+    fixtures = tmp_path / "fixtures"
+    fixtures.mkdir()
+    for f in FIXTURES.iterdir():
+        (fixtures / f.name).write_text(f.read_text())
+    smart0 = _fixture("nvme0-smart-log.json")
+    smart0["critical_warning"] = 0x0A  # temperature and read-only
+    (fixtures / "nvme0-smart-log.json").write_text(json.dumps(smart0))
+    agent = start_agent(nvme_fixtures=str(fixtures))
+    drv = CsdNvmeDriver(_info(agent.port))
+    try:
+        serial = {c: _fixture(f"{c}-id-ctrl.json")["sn"].strip() for c in ("nvme0", "nvme1")}
+        alerts = {a.sequence_number: a for a in drv.list_alerts(None)}
+        assert set(alerts) == {
+            f"{serial['nvme0']}/temperature", f"{serial['nvme0']}/read_only", f"{serial['nvme1']}/available_spare",
+        }
+        read_only = alerts[f"{serial['nvme0']}/read_only"]
+        assert (read_only.severity, read_only.category, read_only.resource_type) == ("critical", "fault", "disk")
+        assert read_only.native_resource_id in {d.native_disk_id for d in drv.list_disks()}
+        assert read_only.occur_time.tzinfo is not None and not read_only.cleared
+        with pytest.raises(exceptions.NotSupported):
+            drv.clear_alert(read_only.sequence_number)
+    finally:
+        drv.close()

@@ -54,3 +54,22 @@ def test_minimal_driver_gets_defaults():
     assert drv.get_capabilities() == {"is_historic": False, "resource_metrics": {}}
     assert drv.close() is None
     assert driver.NAMESPACE == "delfin_like.storage.drivers"
+
+
+def test_minimal_driver_says_it_does_no_alerts():
+    class Minimal(driver.StorageDriver):
+        def get_storage(self):
+            return models.Storage(name="s", vendor="v", model="m", serial_number="sn")
+
+        def list_storage_pools(self):
+            return iter(())
+
+        def list_volumes(self):
+            return iter(())
+
+    drv = Minimal(models.AccessInfo(vendor="v", model="m"))
+    trap = models.TrapInfo(source_address="127.0.0.1", version="v2c", varbinds=(), trap_oid="1.3.6.1.6.3.1.1.5.1")
+    for call in (lambda: drv.list_alerts(None), lambda: drv.clear_alert("1"), lambda: drv.parse_alert(trap)):
+        with pytest.raises(sdk_exc.NotSupported) as e:
+            call()
+        assert e.value.message

@@ -67,3 +67,43 @@ def test_sdk_imports_nothing_of_the_service():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_alert_fields_follow_the_contract():
+    assert models.field_names(models.Alert) == (
+        "sequence_number", "alert_id", "alert_name", "severity", "category", "type", "description",
+        "occur_time", "resource_type", "native_resource_id", "location", "recovery_advice", "cleared",
+    )
+    assert models.Alert.NATIVE_ID == "sequence_number"
+    alert = models.Alert("7", "linkDown", "Link down", "major", "fault", "communications")
+    assert (alert.description, alert.occur_time, alert.resource_type, alert.cleared) == ("", None, "storage", False)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        alert.cleared = True
+    assert not hasattr(alert, "__dict__")
+
+
+def test_alert_vocabularies():
+    assert models.AlertSeverity.ALL == (
+        "fatal", "critical", "major", "minor", "warning", "informational", "not_specified",
+    )
+    assert models.AlertCategory.ALL == ("fault", "event", "recovery", "not_specified")
+    assert models.AlertType.ALL == (
+        "equipment", "communications", "processing_error", "quality_of_service", "environmental", "security",
+        "not_specified",
+    )
+
+
+def test_trap_info_hides_its_community_and_finds_values():
+    trap = models.TrapInfo(
+        source_address="127.0.0.1", version="v2c",
+        varbinds=(("1.3.6.1.2.1.1.3.0", "42"), ("1.3.6.1.2.1.2.2.1.1.3", "3")),
+        trap_oid="1.3.6.1.6.3.1.1.5.3", community_or_user="s3cret",
+    )
+    assert "s3cret" not in repr(trap)
+    assert trap.received_at.tzinfo is not None
+    assert trap.value("1.3.6.1.2.1.2.2.1.1") == "3"
+    assert trap.value("1.3.6.1.2.1.2.2.1.1.3") == "3"
+    assert trap.value("1.3.6.1.2.1.2.2.1.10") is None
+    assert models.field_names(models.TrapInfo) == (
+        "source_address", "version", "varbinds", "trap_oid", "engine_id", "community_or_user", "received_at",
+    )
