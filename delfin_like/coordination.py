@@ -346,9 +346,11 @@ def stop() -> None:
         coord.stop()
 
 
-def lock_name(storage_id: str) -> str:
-    """The lock of one storage, named after the deployment (see :mod:`delfin_like.deployment`)."""
-    return deployment.storage_lock_name(storage_id)
+def lock_name(storage_id: str, scope: str | None = None) -> str:
+    """The lock of one storage, named after the deployment (see :mod:`delfin_like.deployment`);
+    with ``scope`` a lock of its own beside it (``<name>.<scope>``, e.g. the alert sync's)."""
+    name = deployment.storage_lock_name(storage_id)
+    return f"{name}.{scope}" if scope else name
 
 
 class HeldLock:
@@ -396,7 +398,8 @@ class HeldLock:
 
 @contextlib.contextmanager
 def storage_lock(
-    storage_id: str, purpose: str, coordinator: Coordinator | None = None, timeout: float | None = None
+    storage_id: str, purpose: str, coordinator: Coordinator | None = None, timeout: float | None = None,
+    scope: str | None = None,
 ) -> Iterator[HeldLock]:
     """Hold the lock ``<deployment prefix>.storage-<id>`` for the body of the ``with`` block.
 
@@ -404,12 +407,14 @@ def storage_lock(
     :param purpose: what the lock is for (``"sync"``, ``"remove"``), for the logs.
     :param coordinator: default: the process-wide one.
     :param timeout: seconds to wait; default ``[coordination] lock_wait_timeout``.
+    :param scope: a lock of its own for that kind of work (``"alerts"``: an alert sync never
+        waits behind an inventory sync); default the storage's one lock.
     :returns: (as the ``with`` target) a :class:`HeldLock`, to check the lock is still ours.
     :raises LockUnavailable: someone else held it for the whole wait.
     :raises CoordinationUnavailable: the backend cannot be reached.
     """
     coord = coordinator or get_coordinator()
-    name = lock_name(storage_id)
+    name = lock_name(storage_id, scope)
     wait = CONF.coordination.lock_wait_timeout if timeout is None else timeout
     started = time.monotonic()
     deadline = started + wait

@@ -21,7 +21,9 @@ class TaskType:
     # preprocessing jobs (computational storage): start one and follow it to its end; stop one
     JOB_SUBMIT = "job_submit"
     JOB_CANCEL = "job_cancel"
-    ALL = (SYNC, REMOVE, *PERF, JOB_SUBMIT, JOB_CANCEL)
+    # list the array's alerts and store what changed (issue 14), under a lock of its own
+    ALERT_SYNC = "alert_sync"
+    ALL = (SYNC, REMOVE, *PERF, JOB_SUBMIT, JOB_CANCEL, ALERT_SYNC)
 
 
 class Lane:

@@ -115,6 +115,12 @@ alert_record = _alerts.alert_record  # (storage_id, source, alert) -> (row dict,
 alert_list = _alerts.alert_list  # Listing (filters, paging, sort) plus since/until
 alert_get = _alerts.alert_get
 alert_clear = _alerts.alert_clear  # (id, by) -> row dict
+# alert sync: queue (reusing a PENDING one), where to list from, write the changes + complete the task
+task_create_alert_sync = _alerts.task_create_alert_sync  # (storage_id, priority) -> (task, created)
+alert_sync_since = _alerts.alert_sync_since  # (storage_id) -> aware datetime | None
+alert_sync_apply = _alerts.alert_sync_apply  # (storage_id, task_id, owner, listed alerts) -> result counts
+alerts_of_sequence = _alerts.alerts_of_sequence  # (storage_id, sequence_number) -> rows; AlertNotFound
+alerts_clear_sequence = _alerts.alerts_clear_sequence  # (storage_id, sequence_number, by) -> rows
 # alert sources (a storage's snmp-config); secrets in clear only with reveal=True (the trap receiver)
 alert_source_put = _alerts.alert_source_put  # (storage_id, values with secrets in clear) -> config without them
 alert_source_get = _alerts.alert_source_get  # (storage_id, reveal=False)

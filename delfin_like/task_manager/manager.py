@@ -25,7 +25,7 @@ from delfin_like.db import api as db_api
 from delfin_like.rpc import client as rpc_client
 from delfin_like.rpc import server as rpc_server
 from delfin_like.task_manager import endpoints, membership
-from delfin_like.task_manager.jobs import csd_jobs, perf, remove, sync
+from delfin_like.task_manager.jobs import alert_sync, csd_jobs, perf, remove, sync
 
 LOG = logging.getLogger(__name__)
 
@@ -35,6 +35,7 @@ JOBS = {
     **dict.fromkeys(TaskType.PERF, perf.run),
     TaskType.JOB_SUBMIT: csd_jobs.run_submit,
     TaskType.JOB_CANCEL: csd_jobs.run_cancel,
+    TaskType.ALERT_SYNC: alert_sync.run,
 }
 
 # worth another attempt later: the condition is outside the task and may pass

@@ -13,10 +13,11 @@ import sqlalchemy as sa
 from sqlalchemy import exc
 
 from delfin_like.common import constants, crypto, exception
-from delfin_like.db.sqlalchemy import models, query
+from delfin_like.common.constants import TaskStatus, TaskType
+from delfin_like.db.sqlalchemy import models, query, schedules
 from delfin_like.db.sqlalchemy.engine import read, translate_errors, write
 from delfin_like.db.sqlalchemy.inventory import RESOURCE_TABLES
-from delfin_like.db.sqlalchemy.utils import new_id, utcnow
+from delfin_like.db.sqlalchemy.utils import finish_values, new_id, task_dict, task_values, utcnow
 
 alerts = models.Alert.__table__
 alert_sources = models.AlertSource.__table__
@@ -275,3 +276,153 @@ def alert_source_list(reveal: bool = False) -> list[dict]:
     with read() as conn:
         rows = conn.execute(sa.select(alert_sources).order_by(alert_sources.c.storage_id)).all()
     return [_source_dict(r, reveal) for r in rows]
+
+
+# ---------------------------------------------------------------- alert sync (issue 14)
+
+tasks = models.Task.__table__
+
+
+@translate_errors
+def task_create_alert_sync(storage_id: str, priority: str) -> tuple[dict, bool]:
+    """Queue an alert sync of one storage, reusing its alert sync task that is still PENDING.
+
+    :returns: ``(task, created)``. :raises StorageNotFound, StorageBeingDeleted:
+    """
+    now = utcnow()
+    with write() as conn:
+        row = schedules.lock_storage(conn, storage_id)
+        if row.deleting:
+            raise exception.StorageBeingDeleted(storage_id)
+        pending = conn.execute(sa.select(tasks.c.id).where(
+            tasks.c.storage_id == storage_id, tasks.c.type == TaskType.ALERT_SYNC,
+            tasks.c.status == TaskStatus.PENDING)).first()
+        if pending:
+            task_id, created = pending.id, False
+        else:
+            task = task_values(TaskType.ALERT_SYNC, storage_id, priority, now)
+            conn.execute(tasks.insert(), task)
+            task_id, created = task["id"], True
+        out = task_dict(conn.execute(sa.select(tasks).where(tasks.c.id == task_id)).one())
+    return out, created
+
+
+@translate_errors
+def alert_sync_since(storage_id: str) -> datetime.datetime | None:
+    """Where the next alert sync of the storage starts listing (UTC, aware), None for everything.
+
+    The oldest ``occur_time`` of its sync alerts still open (so the sync sees them cleared on the
+    array), else the newest one (only what came since); None when it has none (a first sync).
+    """
+    sync_rows = (alerts.c.storage_id == storage_id) & (alerts.c.source == "sync")
+    with read() as conn:
+        oldest_open = conn.execute(sa.select(sa.func.min(alerts.c.occur_time)).where(
+            sync_rows, alerts.c.state == "open")).scalar_one_or_none()
+        moment = oldest_open or conn.execute(
+            sa.select(sa.func.max(alerts.c.occur_time)).where(sync_rows)).scalar_one_or_none()
+    return moment.replace(tzinfo=datetime.UTC) if moment is not None else None
+
+
+@translate_errors
+def alert_sync_apply(storage_id: str, task_id: str, owner: str | None, listed) -> dict:
+    """Store what an alert sync listed (source ``sync``) and complete its task, in one transaction.
+
+    The stored fingerprints of the storage's sync alerts are read in one query; a listed alert
+    that is new is inserted, one whose fingerprint changed is updated (an open one the array now
+    reports cleared is counted ``cleared``, cleared by ``array``), an unchanged one is not
+    written at all. Stored alerts the listing did not include are left as they are.
+
+    :param listed: the sdk Alerts (or dicts of their fields) the driver listed.
+    :returns: the task result ``{added, updated, cleared, unchanged, rows_written}``.
+    :raises SyncAborted: the storage is gone or being deleted, or the task is no longer RUNNING
+        for ``owner``; nothing is written.
+    :raises StorageBackendError: the listing repeats a sequence number.
+    """
+    now = utcnow()
+    counts = {"added": 0, "updated": 0, "cleared": 0, "unchanged": 0}
+    inserts, updates, seen = [], [], set()
+    with write() as conn:
+        row = conn.execute(sa.select(storages.c.deleting).where(storages.c.id == storage_id)
+                           .with_for_update()).first()
+        if row is None or row.deleting:
+            raise exception.SyncAborted(storage_id, "the storage was deleted")
+        stored = {r.sequence_number: r for r in conn.execute(
+            sa.select(alerts.c.id, alerts.c.sequence_number, alerts.c.fingerprint, alerts.c.state)
+            .where(alerts.c.storage_id == storage_id, alerts.c.source == "sync"))}
+        for alert in listed:
+            values = _alert_values(alert)
+            if values["sequence_number"] in seen:
+                raise exception.StorageBackendError(
+                    f"the array listed alert {values['sequence_number']} twice")
+            seen.add(values["sequence_number"])
+            fingerprint = _fingerprint(values)
+            cleared = values.pop("cleared")
+            old = stored.get(values["sequence_number"])
+            if old is not None and old.fingerprint == fingerprint:
+                counts["unchanged"] += 1
+                continue
+            values["resource_row_id"] = _resource_row_id(
+                conn, storage_id, values["resource_type"], values["native_resource_id"])
+            if old is None:
+                counts["added"] += 1
+                state = {"state": "cleared", "cleared_at": now, "cleared_by": "array"} if cleared else \
+                    {"state": "open", "cleared_at": None, "cleared_by": None}
+                inserts.append({**values, **state, "id": new_id(), "storage_id": storage_id, "source": "sync",
+                                "fingerprint": fingerprint, "first_seen": now, "last_seen": now,
+                                "repeat_count": 1, "created_at": now, "updated_at": now})
+                continue
+            if cleared and old.state == "open":
+                counts["cleared"] += 1
+                state = {"state": "cleared", "cleared_at": now, "cleared_by": "array"}
+            elif cleared:
+                counts["updated"] += 1
+                state = {}  # keeps who cleared it and when
+            else:
+                counts["updated"] += 1
+                state = {"state": "open", "cleared_at": None, "cleared_by": None}
+            updates.append((old.id, {**values, **state, "fingerprint": fingerprint, "last_seen": now,
+                                     "updated_at": now}))
+        if inserts:
+            conn.execute(alerts.insert(), inserts)
+        for row_id, values in updates:
+            conn.execute(alerts.update().where(alerts.c.id == row_id).values(**values))
+        result = {**counts, "rows_written": len(inserts) + len(updates)}
+        owned = (tasks.c.id == task_id) & (tasks.c.status == TaskStatus.RUNNING)
+        if owner is not None:
+            owned = owned & (tasks.c.lease_owner == owner)
+        done = conn.execute(tasks.update().where(owned).values(
+            **finish_values(TaskStatus.COMPLETED, result, None, now, task_type=TaskType.ALERT_SYNC))).rowcount
+        if done != 1:
+            raise exception.SyncAborted(storage_id, "the task is no longer running for this task manager")
+    return result
+
+
+@translate_errors
+def alerts_of_sequence(storage_id: str, sequence_number: str) -> list[dict]:
+    """The storage's stored alerts (any source) with that sequence number.
+
+    :raises StorageNotFound: :raises AlertNotFound: none is stored."""
+    with read() as conn:
+        if conn.execute(sa.select(storages.c.id).where(storages.c.id == storage_id)).first() is None:
+            raise exception.StorageNotFound(storage_id)
+        rows = conn.execute(sa.select(*ALERT_COLUMNS).where(
+            alerts.c.storage_id == storage_id, alerts.c.sequence_number == sequence_number)
+            .order_by(alerts.c.source)).all()
+    if not rows:
+        raise exception.AlertNotFound(sequence_number)
+    return [_alert_dict(r) for r in rows]
+
+
+@translate_errors
+def alerts_clear_sequence(storage_id: str, sequence_number: str, by: str) -> list[dict]:
+    """Mark the storage's open alerts (any source) with that sequence number cleared by ``by``;
+    already cleared ones keep their first clearing. :returns: the rows. :raises AlertNotFound:"""
+    now = utcnow()
+    key = (alerts.c.storage_id == storage_id, alerts.c.sequence_number == sequence_number)
+    with write() as conn:
+        conn.execute(alerts.update().where(*key, alerts.c.state == "open").values(
+            state="cleared", cleared_at=now, cleared_by=by, updated_at=now))
+        rows = conn.execute(sa.select(*ALERT_COLUMNS).where(*key).order_by(alerts.c.source)).all()
+    if not rows:
+        raise exception.AlertNotFound(sequence_number)
+    return [_alert_dict(r) for r in rows]

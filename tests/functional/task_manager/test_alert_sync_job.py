@@ -1,0 +1,103 @@
+"""The alert sync job in-process against the fake driver, on SQLite, PostgreSQL and MariaDB (issue 14)."""
+
+import json
+import uuid
+
+import pytest
+
+from delfin_like import coordination
+from delfin_like.common import constants, crypto
+from delfin_like.common.constants import TaskStatus
+from delfin_like.db import api as db_api
+from delfin_like.db.sqlalchemy import engine as db_engine
+from delfin_like.db.sqlalchemy import models
+from delfin_like.task_manager.jobs import alert_sync
+from tests.db_helpers import register, registration_body
+
+OWNER = "test-owner"
+
+
+@pytest.fixture
+def storage(any_db, tmp_path):
+    from delfin_like.conf import CONF
+
+    CONF.set_override("backend_url", f"file://{tmp_path}/locks", group="coordination")
+    # alert i of the fake occurred at epoch + 60 i; every fifth (i % 5 == 4) is cleared on the array
+    # a serial of its own: the fake remembers the alerts cleared on "its array" by serial number
+    storage, _ = register(registration_body(volumes=2, pools=1, alerts=10, alert_epoch=1_700_000_000,
+                                            serial_number=f"ALSYNC{uuid.uuid4().hex[:12]}"))
+    yield storage
+    coordination.stop()
+
+
+def _run(storage_id):
+    task, created = db_api.task_create_alert_sync(storage_id, constants.Lane.URGENT)
+    assert created and task["type"] == "alert_sync"
+    assert db_api.task_claim(task["id"], OWNER, 60) is not None
+    result = alert_sync.run(db_api.task_get(task["id"]), OWNER)
+    done = db_api.task_get(task["id"])
+    assert done["status"] == TaskStatus.COMPLETED and done["result"] == result
+    return result
+
+
+def _sync_alerts(storage_id):
+    rows = db_api.alert_list({"storage_id": storage_id, "source": "sync"}, None, None, None, None)
+    return {r["sequence_number"]: r for r in rows}
+
+
+def _set_attrs(storage_id, **attrs):
+    stored = db_api.access_info_get(storage_id)["extra_attributes"]
+    db_api.access_info_update(storage_id, {**stored, **attrs})
+
+
+def _use_generic_snmp(storage_id):
+    """Point the stored access info at the generic snmp driver, which cannot list alerts
+    (built without reaching any agent; list_alerts is the sdk base's NotSupported)."""
+    access = models.AccessInfo.__table__
+    block = crypto.encrypt_block({"host": "127.0.0.1", "port": 1161, "version": "2c", "community": "c"})
+    with db_engine.write() as conn:
+        conn.execute(access.update().where(access.c.storage_id == storage_id)
+                     .values(vendor="generic", model="snmp", snmp=json.dumps(block)))
+
+
+def test_sync_resync_and_changes_write_exact_rows(storage):
+    sid = storage["id"]
+    assert _run(sid) == {"added": 10, "updated": 0, "cleared": 0, "unchanged": 0, "rows_written": 10}
+    rows = _sync_alerts(sid)
+    assert set(rows) == {str(i) for i in range(1, 11)}
+    assert {s for s, r in rows.items() if r["state"] == "cleared"} == {"5", "10"}
+    assert rows["5"]["cleared_by"] == "array"
+    # nothing changed on the array: nothing written (listing starts at the oldest open alert)
+    assert _run(sid) == {"added": 0, "updated": 0, "cleared": 0, "unchanged": 10, "rows_written": 0}
+    assert _sync_alerts(sid) == rows
+    # the array gains 3 alerts (one of them, 15, cleared) and clears alert 1 (the fake's clear_alert)
+    _set_attrs(sid, alerts=13)
+    from delfin_like import driver_manager
+
+    driver = driver_manager.load(driver_manager.access_info_from_stored(db_api.access_info_get(sid)))
+    driver.clear_alert("1")
+    result = _run(sid)
+    assert result == {"added": 3, "updated": 0, "cleared": 1, "unchanged": 9, "rows_written": 4}
+    rows = _sync_alerts(sid)
+    assert len(rows) == 13 and rows["1"]["state"] == "cleared" and rows["1"]["cleared_by"] == "array"
+    assert _run(sid)["rows_written"] == 0
+
+
+def test_a_driver_that_cannot_list_alerts_fails_the_task(any_db, tmp_path):
+    from delfin_like.conf import CONF
+    from delfin_like.task_manager import manager as tm_manager
+    from tests.unit.task_manager import fakes
+
+    CONF.set_override("backend_url", f"file://{tmp_path}/locks", group="coordination")
+    try:
+        storage, _ = register(registration_body(volumes=1, pools=1, alerts=3))
+        _use_generic_snmp(storage["id"])
+        task, _ = db_api.task_create_alert_sync(storage["id"], "urgent")
+        mgr = tm_manager.TaskManager(fakes.RecordingTaskAPI())
+        status = mgr.run_task(None, task["id"])
+        done = db_api.task_get(task["id"])
+        assert status == TaskStatus.FAILED, done
+        assert "cannot" in done["error"]
+        assert _sync_alerts(storage["id"]) == {}
+    finally:
+        coordination.stop()
