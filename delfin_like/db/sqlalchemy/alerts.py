@@ -401,10 +401,9 @@ def alert_sync_apply(storage_id: str, task_id: str, owner: str | None, listed) -
 def alerts_of_sequence(storage_id: str, sequence_number: str) -> list[dict]:
     """The storage's stored alerts (any source) with that sequence number.
 
-    :raises StorageNotFound: :raises AlertNotFound: none is stored."""
+    :raises StorageNotFound, StorageBeingDeleted: :raises AlertNotFound: none is stored."""
     with read() as conn:
-        if conn.execute(sa.select(storages.c.id).where(storages.c.id == storage_id)).first() is None:
-            raise exception.StorageNotFound(storage_id)
+        _check_storage(conn, storage_id)
         rows = conn.execute(sa.select(*ALERT_COLUMNS).where(
             alerts.c.storage_id == storage_id, alerts.c.sequence_number == sequence_number)
             .order_by(alerts.c.source)).all()
