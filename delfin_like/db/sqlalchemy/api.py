@@ -548,10 +548,10 @@ def task_finish(task_id: str, status: str, result: dict | None = None, error: st
 
 @translate_errors
 def task_cancel(task_id: str) -> dict:
-    """Cancel a PENDING or RUNNING sync task; returns the task.
+    """Cancel a PENDING or RUNNING sync or alert sync task; returns the task.
 
     A PENDING task ends at once. A RUNNING one ends too: its worker finds the task
-    no longer its own when it comes to write, and writes nothing (sync_apply).
+    no longer its own when it comes to write, and writes nothing (sync_apply, alert_sync_apply).
     :raises TaskNotFound, TaskNotCancellable: finished already, or a remove task
         (a half-cancelled removal would leave the storage stuck in DELETING).
     """
@@ -561,7 +561,7 @@ def task_cancel(task_id: str) -> dict:
                            .with_for_update()).first()
         if row is None:
             raise exception.TaskNotFound(task_id)
-        if row.type != TaskType.SYNC:
+        if row.type not in (TaskType.SYNC, TaskType.ALERT_SYNC):
             raise exception.TaskNotCancellable(task_id, f"a {row.type} task cannot be cancelled")
         if row.status not in TaskStatus.ACTIVE:
             raise exception.TaskNotCancellable(task_id, f"it is already {row.status}")

@@ -6,7 +6,7 @@ import uuid
 import pytest
 
 from delfin_like import coordination
-from delfin_like.common import constants, crypto
+from delfin_like.common import constants, crypto, exception
 from delfin_like.common.constants import TaskStatus
 from delfin_like.db import api as db_api
 from delfin_like.db.sqlalchemy import engine as db_engine
@@ -101,3 +101,27 @@ def test_a_driver_that_cannot_list_alerts_fails_the_task(any_db, tmp_path):
         assert _sync_alerts(storage["id"]) == {}
     finally:
         coordination.stop()
+
+
+def test_an_alert_sync_does_not_wait_behind_an_inventory_sync(storage):
+    from delfin_like.conf import CONF
+
+    CONF.set_override("lock_wait_timeout", 0.5, group="coordination")
+    # the inventory sync's lock held for the whole alert sync: it has a lock of its own
+    with coordination.storage_lock(storage["id"], purpose="sync"):
+        assert _run(storage["id"])["rows_written"] == 10
+        # ... and two alert syncs of one storage exclude each other
+        with coordination.storage_lock(storage["id"], purpose="alert_sync", scope=alert_sync.LOCK_SCOPE):
+            task, _ = db_api.task_create_alert_sync(storage["id"], "urgent")
+            assert db_api.task_claim(task["id"], OWNER, 60) is not None
+            with pytest.raises(exception.LockUnavailable):
+                alert_sync.run(db_api.task_get(task["id"]), OWNER)
+
+
+def test_a_task_cancelled_before_the_write_writes_nothing(storage):
+    task, _ = db_api.task_create_alert_sync(storage["id"], "urgent")
+    assert db_api.task_claim(task["id"], OWNER, 60) is not None
+    db_api.task_cancel(task["id"])
+    assert alert_sync.run(db_api.task_get(task["id"]), OWNER) is None
+    assert db_api.task_get(task["id"])["status"] == TaskStatus.CANCELLED
+    assert _sync_alerts(storage["id"]) == {}
