@@ -224,10 +224,10 @@ def storage_mark_deleting(storage_id: str) -> dict:
         conn.execute(storages.update().where(storages.c.id == storage_id).values(deleting=True, updated_at=now))
         # nothing is scheduled for a storage that is going away
         schedules.delete_for_storage(conn, storage_id)
-        # queued syncs of a storage that is going away have nothing left to do
+        # queued syncs (and alert syncs) of a storage that is going away have nothing left to do
         conn.execute(
             tasks.update()
-            .where(tasks.c.storage_id == storage_id, tasks.c.type == TaskType.SYNC,
+            .where(tasks.c.storage_id == storage_id, tasks.c.type.in_((TaskType.SYNC, TaskType.ALERT_SYNC)),
                    tasks.c.status == TaskStatus.PENDING)
             .values(status=TaskStatus.CANCELLED, error="storage deleted", finished_at=now, updated_at=now)
         )

@@ -125,3 +125,9 @@ def test_a_task_cancelled_before_the_write_writes_nothing(storage):
     assert alert_sync.run(db_api.task_get(task["id"]), OWNER) is None
     assert db_api.task_get(task["id"])["status"] == TaskStatus.CANCELLED
     assert _sync_alerts(storage["id"]) == {}
+
+
+def test_deleting_the_storage_cancels_a_queued_alert_sync(storage):
+    task, _ = db_api.task_create_alert_sync(storage["id"], "urgent")
+    db_api.storage_mark_deleting(storage["id"])
+    assert db_api.task_get(task["id"])["status"] == TaskStatus.CANCELLED
