@@ -126,3 +126,43 @@ def test_trap_to_alert_through_the_all_in_one(tmp_path, procs):
     assert aio.terminate() == 0
     for text in (*responses, aio.log):
         assert COMMUNITY not in text and "wrong-community-99" not in text
+
+
+def test_standalone_receiver_next_to_an_all_in_one(tmp_path, procs):
+    """``delfin-like-alert-receiver`` on the all-in-one's database (which runs no receiver itself)."""
+    send = _snmptrap(tmp_path)
+    api_port, trap_port = free_port(), free_port()
+    conf = tmp_path / "aio.conf"
+    write_conf(conf, {
+        "DEFAULT": {"state_path": tmp_path / "state"},
+        "api": {"port": api_port},
+        "all_in_one": {"demo_storage": "false", "alert_receiver": "false"},
+        "alert_receiver": {"host": "127.0.0.1", "port": trap_port, "poll_interval": 0.5},
+    })
+    aio = Proc("delfin-like-all-in-one", ["--config-file", str(conf)], tmp_path / "aio.log")
+    procs.append(aio)
+    api = Client(f"http://127.0.0.1:{api_port}")
+    api.wait_ready()
+    assert "trap receiver listening" not in aio.log
+    r = api.post("/v1/storages", {
+        "vendor": "fake_storage",
+        "model": "fake_driver",
+        "rest": {"host": "192.0.2.78", "port": 8443, "username": "admin", "password": "aio-trap-pw-2"},
+        "extra_attributes": {"pools": 1, "volumes": 2},
+    })
+    assert r.status_code == 201, r.text
+    storage_id = r.json()["id"]
+    r = api.session.put(f"{api.base}/v1/storages/{storage_id}/snmp-config",
+                        json={"host": "127.0.0.1", "version": "snmpv2c", "community_string": COMMUNITY}, timeout=10)
+    assert r.status_code in (200, 201), r.text
+
+    receiver = Proc("delfin-like-alert-receiver", ["--config-file", str(conf)], tmp_path / "receiver.log")
+    procs.append(receiver)
+    receiver.wait_for_log(f"trap receiver listening on 127.0.0.1:{trap_port}")
+    receiver.wait_for_log("trap receiver: 1 alert sources applied")
+    send(trap_port, COMMUNITY, "standalone-1")
+    [alert] = _wait("the trap stored as an alert",
+                    lambda: api.get("/v1/alerts", storage_id=storage_id).json()["alerts"])
+    assert (alert["source"], alert["sequence_number"], alert["repeat_count"]) == ("trap", "standalone-1", 1)
+    assert receiver.terminate() == 0
+    assert "stopped" in receiver.log and COMMUNITY not in receiver.log
