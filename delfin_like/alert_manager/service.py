@@ -135,9 +135,11 @@ class AlertSink:
             return
         try:
             _row, created = db_api.alert_record(storage_id, "trap", alert)
-        except exception.StorageNotFound:
+        except (exception.StorageNotFound, exception.StorageBeingDeleted):
             self._forget(storage_id)
             self._count("storage_gone")
+            self._log.log(logging.WARNING, "storage_gone", "trap for storage %s dropped: it is gone or being "
+                          "deleted", storage_id)
             return
         self._count("recorded" if created else "repeated")
 

@@ -60,10 +60,14 @@ def test_sink_records_repeats_and_counts_failures(storage, caplog):
     sink(storage["id"], _trap("9", trap_oid="1.3.6.1.6.3.1.1.5.3"))
     assert len(db_api.alert_list(filters={"storage_id": storage["id"]})) == 1
     sink("no-such-storage", _trap())
+    # being deleted: nothing recorded, its cached driver closed
+    db_api.storage_mark_deleting(storage["id"])
+    sink(storage["id"], _trap("10"))
+    assert storage["id"] not in sink._drivers
     assert sink.counters() == {"recorded": 1, "repeated": 1, "parse_unsupported": 0, "parse_failed": 2,
-                               "storage_gone": 1}
+                               "storage_gone": 2}
+    assert [a["sequence_number"] for a in db_api.alert_list(filters={"storage_id": storage["id"]})] == ["7"]
     parse_lines = [r for r in caplog.records if "not parsed" in r.getMessage()]
     assert len(parse_lines) == 1
     assert "sink-community-1" not in caplog.text
     sink.close()
-    assert sink._drivers == {}
