@@ -1,10 +1,12 @@
-"""delfin-like-all-in-one: API + task manager + scheduler in ONE process.
+"""delfin-like-all-in-one: API + task manager + scheduler (+ the SNMP trap receiver) in ONE process.
 
 They share an in-process bus (``kombu+delfin-memory:////`` unless ``transport_url``
 is set), so they must live in one process: cheroot threads serve the API.
 With no config file it needs nothing but a writable ``state_path``: SQLite
 there (migrated to head at start-up), ``file://`` locks under it and a
-generated Fernet key file. On the first start it registers a demo storage
+generated Fernet key file. The trap receiver listens on ``[alert_receiver]`` host/port
+unless ``[all_in_one] alert_receiver = false``; its counters are in this process's
+``/metrics``. On the first start it registers a demo storage
 (``[all_in_one] demo_storage``) so a new installation has something to show.
 """
 
@@ -17,7 +19,9 @@ from oslo_context import context as oslo_context
 from oslo_log import log as logging
 
 import delfin_like.cmd  # noqa: F401 - selects the threading backend first
+from delfin_like.alert_manager import service as alert_service
 from delfin_like.api import wsgi
+from delfin_like.api.controllers import metrics
 from delfin_like.cmd import common
 from delfin_like.common import crypto
 from delfin_like.conf import CONF
@@ -108,6 +112,22 @@ class _DemoStorage:
         """Nothing runs in the background."""
 
 
+class _AlertReceiver(alert_service.AlertReceiverService):
+    """The trap receiver, not required (a port in use leaves the API up), its counters in /metrics."""
+
+    def __init__(self):
+        super().__init__(required=False)
+
+    def start(self) -> None:
+        super().start()
+        if self.running:
+            metrics.register_local("trap_receiver", self.metric_families)
+
+    def stop(self, graceful: bool = True) -> None:
+        metrics.register_local("trap_receiver", None)
+        super().stop(graceful)
+
+
 class _NoHostnameFilter(std_logging.Filter):
     """kombu's in-memory transport has no host by design; drop its warning about that."""
 
@@ -136,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
         scheduler_service.SchedulerService(rpcapi, elect=False),
         # before the API opens: a new user who finds the API up finds the demo too
         _DemoStorage(rpcapi),
+        *([_AlertReceiver()] if CONF.all_in_one.alert_receiver else []),
         wsgi.APIService(app_factory=lambda: app.setup_app(rpcapi)),
     ]
     return common.launch(common.ProcessService("delfin-like-all-in-one", children, prepare=_prepare))

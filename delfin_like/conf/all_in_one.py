@@ -11,6 +11,13 @@ opts = [
         "new installation has something to look at. It is registered once: delete it like any storage "
         "and it does not come back (the marker <state_path>/demo-storage.registered remembers).",
     ),
+    cfg.BoolOpt(
+        "alert_receiver",
+        default=True,
+        help="Run the SNMP trap receiver in this process too, on [alert_receiver] host and port (traps of "
+        "the storages' snmp-config are parsed by their drivers and stored as alerts). A port that cannot be "
+        "bound is logged and the rest runs without it.",
+    ),
 ]
 
 

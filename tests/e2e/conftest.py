@@ -31,7 +31,12 @@ def script(name: str) -> str:
 
 
 def write_conf(path, sections: dict[str, dict]) -> None:
-    """Write ``sections`` (``{section: {option: value}}``) to ``path`` as a config file of the console scripts."""
+    """Write ``sections`` (``{section: {option: value}}``) to ``path`` as a config file of the console scripts.
+
+    Unless ``sections`` names one, the trap receiver gets a free port: all-in-ones of parallel tests never
+    compete for the default one."""
+    if "alert_receiver" not in sections:
+        sections = {**sections, "alert_receiver": {"port": free_port()}}
     lines = []
     for name, options in sections.items():
         lines += [f"[{name}]", *(f"{k} = {v}" for k, v in options.items())]

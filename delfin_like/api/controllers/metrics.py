@@ -11,6 +11,8 @@ serial_number, resource_type, resource_id, resource_name. The collection's
 own health is there too: ``delfin_like_perf_last_window_end_timestamp_seconds``,
 ``delfin_like_perf_gaps_total``, ``delfin_like_perf_gap_seconds_total``,
 ``delfin_like_perf_consecutive_failures`` and ``delfin_like_perf_pending_batches``.
+A process may add its own families (:func:`register_local`): the all-in-one adds its trap
+receiver's counters (``delfin_like_trap_*_total``).
 """
 
 import re
@@ -97,10 +99,30 @@ class LatestSamplesCollector:
         yield from (last, gaps, gap_seconds, failures, pending)
 
 
+# in-process families, e.g. the all-in-one's trap receiver counters: name -> () -> iterable of families
+_LOCAL_SOURCES: dict = {}
+
+
+def register_local(name: str, families) -> None:
+    """Add ``families()`` (prometheus_client families) to this process's /metrics; ``None`` removes it."""
+    if families is None:
+        _LOCAL_SOURCES.pop(name, None)
+    else:
+        _LOCAL_SOURCES[name] = families
+
+
+class _LocalCollector:
+    def collect(self):
+        for families in list(_LOCAL_SOURCES.values()):
+            yield from families()
+
+
 def render() -> bytes:
     """The whole exposition, as bytes in ``exposition.CONTENT_TYPE_LATEST``."""
     registry = CollectorRegistry(auto_describe=False)
     registry.register(LatestSamplesCollector())
+    if _LOCAL_SOURCES:
+        registry.register(_LocalCollector())
     return exposition.generate_latest(registry)
 
 
