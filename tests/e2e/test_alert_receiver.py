@@ -67,6 +67,22 @@ def _counter(api, name: str) -> float:
     return float(match.group(1)) if match else -1.0
 
 
+def _fake_storage_with_v2c_source(api, host: str, password: str) -> tuple[str, str]:
+    """Register a fake storage and PUT its v2c snmp-config (traps from 127.0.0.1); its id and the PUT's body."""
+    r = api.post("/v1/storages", {
+        "vendor": "fake_storage",
+        "model": "fake_driver",
+        "rest": {"host": host, "port": 8443, "username": "admin", "password": password},
+        "extra_attributes": {"pools": 1, "volumes": 2},
+    })
+    assert r.status_code == 201, r.text
+    storage_id = r.json()["id"]
+    r = api.session.put(f"{api.base}/v1/storages/{storage_id}/snmp-config",
+                        json={"host": "127.0.0.1", "version": "snmpv2c", "community_string": COMMUNITY}, timeout=10)
+    assert r.status_code in (200, 201), r.text
+    return storage_id, r.text
+
+
 def test_trap_to_alert_through_the_all_in_one(tmp_path, procs):
     send = _snmptrap(tmp_path)
     api_port, trap_port = free_port(), free_port()
@@ -84,18 +100,8 @@ def test_trap_to_alert_through_the_all_in_one(tmp_path, procs):
     aio.wait_for_log(f"trap receiver listening on 127.0.0.1:{trap_port}")
     responses = []
 
-    r = api.post("/v1/storages", {
-        "vendor": "fake_storage",
-        "model": "fake_driver",
-        "rest": {"host": "192.0.2.77", "port": 8443, "username": "admin", "password": "aio-trap-pw-1"},
-        "extra_attributes": {"pools": 1, "volumes": 2},
-    })
-    assert r.status_code == 201, r.text
-    storage_id = r.json()["id"]
-    r = api.session.put(f"{api.base}/v1/storages/{storage_id}/snmp-config",
-                        json={"host": "127.0.0.1", "version": "snmpv2c", "community_string": COMMUNITY}, timeout=10)
-    assert r.status_code in (200, 201), r.text
-    responses.append(r.text)
+    storage_id, put = _fake_storage_with_v2c_source(api, "192.0.2.77", "aio-trap-pw-1")
+    responses.append(put)
     aio.wait_for_log("trap receiver: 1 alert sources applied")
 
     def alerts():
@@ -144,17 +150,7 @@ def test_standalone_receiver_next_to_an_all_in_one(tmp_path, procs):
     api = Client(f"http://127.0.0.1:{api_port}")
     api.wait_ready()
     assert "trap receiver listening" not in aio.log
-    r = api.post("/v1/storages", {
-        "vendor": "fake_storage",
-        "model": "fake_driver",
-        "rest": {"host": "192.0.2.78", "port": 8443, "username": "admin", "password": "aio-trap-pw-2"},
-        "extra_attributes": {"pools": 1, "volumes": 2},
-    })
-    assert r.status_code == 201, r.text
-    storage_id = r.json()["id"]
-    r = api.session.put(f"{api.base}/v1/storages/{storage_id}/snmp-config",
-                        json={"host": "127.0.0.1", "version": "snmpv2c", "community_string": COMMUNITY}, timeout=10)
-    assert r.status_code in (200, 201), r.text
+    storage_id, _ = _fake_storage_with_v2c_source(api, "192.0.2.78", "aio-trap-pw-2")
 
     receiver = Proc("delfin-like-alert-receiver", ["--config-file", str(conf)], tmp_path / "receiver.log")
     procs.append(receiver)
