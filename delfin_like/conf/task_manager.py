@@ -34,6 +34,13 @@ opts = [
         min=1,
         help="A task manager whose last report is older than this is shown as down.",
     ),
+    cfg.IntOpt(
+        "sync_failures_alert",
+        default=3,
+        min=1,
+        help="Consecutive FAILED syncs of a storage that raise its platform alert sync-failing "
+        "(cleared by its next COMPLETED sync).",
+    ),
     cfg.StrOpt(
         "membership_group",
         deprecated_for_removal=True,

@@ -121,6 +121,7 @@ alert_sync_since = _alerts.alert_sync_since  # (storage_id) -> aware datetime | 
 alert_sync_apply = _alerts.alert_sync_apply  # (storage_id, task_id, owner, listed alerts) -> result counts
 alerts_of_sequence = _alerts.alerts_of_sequence  # (storage_id, sequence_number) -> rows; AlertNotFound
 alerts_clear_sequence = _alerts.alerts_clear_sequence  # (storage_id, sequence_number, by) -> rows
+sync_failures_in_a_row = _alerts.sync_failures_in_a_row  # (storage_id, limit) -> FAILED syncs since the last COMPLETED
 # alert sources (a storage's snmp-config); secrets in clear only with reveal=True (the trap receiver)
 alert_source_put = _alerts.alert_source_put  # (storage_id, values with secrets in clear) -> config without them
 alert_source_get = _alerts.alert_source_get  # (storage_id, reveal=False)

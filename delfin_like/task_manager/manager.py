@@ -18,6 +18,7 @@ from oslo_context import context as oslo_context
 from oslo_log import log as logging
 from oslo_service import service
 
+from delfin_like.alert_manager import platform as platform_alerts
 from delfin_like.common import exception
 from delfin_like.common.constants import Lane, TaskStatus, TaskType
 from delfin_like.conf import CONF
@@ -164,6 +165,17 @@ class TaskManager:
                 self._cond.notify_all()
 
     def _execute(self, task: dict) -> str:
+        outcome: dict = {}
+        status = None
+        try:
+            status = self._execute_job(task, outcome)
+            return status
+        finally:
+            if "error" in outcome or status == TaskStatus.COMPLETED:
+                # never raises: an alert that cannot be recorded does not change the task's end
+                platform_alerts.note_outcome(task.get("storage_id"), task["type"], outcome.get("error"), status)
+
+    def _execute_job(self, task: dict, outcome: dict) -> str:
         task_id = task["id"]
         job = JOBS.get(task["type"])
         LOG.info("Running %s task %s of storage %s (attempt %s, lane %s)", task["type"], task_id,
@@ -176,11 +188,14 @@ class TaskManager:
                 return self._status_of(task_id)
             return TaskStatus.COMPLETED
         except TRANSIENT_ERRORS as e:
+            outcome["error"] = e
             return self._release(task_id, e.msg)
         except exception.DelfinLikeException as e:
+            outcome["error"] = e
             LOG.warning("Task %s failed: %s", task_id, e.msg)
             return self._finish_failed(task_id, e.msg)
         except Exception as e:  # noqa: BLE001 - a task must end in a status, never stay RUNNING
+            outcome["error"] = e
             LOG.exception("Task %s failed unexpectedly", task_id)
             return self._finish_failed(task_id, f"internal error ({type(e).__name__})")
 

@@ -425,3 +425,22 @@ def alerts_clear_sequence(storage_id: str, sequence_number: str, by: str) -> lis
     if not rows:
         raise exception.AlertNotFound(sequence_number)
     return [_alert_dict(r) for r in rows]
+
+
+# ---------------------------------------------------------------- platform alerts (issue 14)
+
+@translate_errors
+def sync_failures_in_a_row(storage_id: str, limit: int) -> int:
+    """How many of the storage's latest ended syncs (COMPLETED or FAILED, newest first, at most
+    ``limit``) FAILED before the newest COMPLETED one; read from the tasks table."""
+    ended = (tasks.c.storage_id == storage_id) & (tasks.c.type == TaskType.SYNC) & \
+        tasks.c.status.in_((TaskStatus.COMPLETED, TaskStatus.FAILED)) & tasks.c.finished_at.is_not(None)
+    with read() as conn:
+        statuses = conn.execute(sa.select(tasks.c.status).where(ended)
+                                .order_by(tasks.c.finished_at.desc(), tasks.c.id.desc()).limit(limit)).scalars()
+        count = 0
+        for status in statuses:
+            if status != TaskStatus.FAILED:
+                break
+            count += 1
+    return count

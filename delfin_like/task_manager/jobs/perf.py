@@ -30,6 +30,7 @@ import time
 from oslo_log import log as logging
 
 from delfin_like import driver_manager
+from delfin_like.alert_manager import platform as platform_alerts
 from delfin_like.common import exception
 from delfin_like.common.constants import TaskStatus, TaskType
 from delfin_like.conf import CONF
@@ -289,6 +290,8 @@ def run(task: dict, owner: str) -> dict | None:
         raise
     except exception.DelfinLikeException as e:
         _failed(task, owner, state, resource_type, e.msg, now_us())
+        # the task manager does not see this error: tell the platform alerts here (never raises)
+        platform_alerts.note_outcome(storage_id, task["type"], e)
         return None
 
     # no exporter enabled: the window is still collected (the chain goes on) but nothing is kept for delivery
