@@ -131,6 +131,19 @@ def test_an_unreachable_collection_raises_and_a_sync_clears(setup):
     assert _platform(sid)["unreachable"]["state"] == "cleared"
 
 
+def test_refused_credentials_of_a_collection_raise_and_a_completed_collection_clears(setup):
+    sid, mgr = setup
+    perf_helpers.enable(sid, "storage")
+    _set_attrs(sid, perf_error="invalid_credentials")
+    mgr.run_task(None, perf_helpers.fire(sid, "storage")["id"])
+    assert _platform(sid)["invalid-credentials"]["state"] == "open"
+    _set_attrs(sid, perf_error=None)
+    task = perf_helpers.fire(sid, "storage")
+    assert mgr.run_task(None, task["id"]) == TaskStatus.COMPLETED, db_api.task_get(task["id"])
+    row = _platform(sid)["invalid-credentials"]
+    assert row["state"] == "cleared" and row["cleared_by"] == "platform"
+
+
 def test_an_error_while_recording_does_not_change_how_the_task_ends(setup, monkeypatch, caplog):
     sid, mgr = setup
 
