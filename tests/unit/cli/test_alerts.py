@@ -16,7 +16,7 @@ from delfin_like.conf import CONF
 from delfin_like.db import api as db_api
 from delfin_like.task_manager.jobs import alert_sync
 from tests.perf_outputs import serve_api
-from tests.unit.api.conftest import api, fake_bus, register_body, rpcapi  # noqa: F401 - fixtures
+from tests.unit.api.conftest import api, fake_bus, register_body, rpcapi, task_manager  # noqa: F401 - fixtures
 
 _ACCESS_LOG = re.compile(r"^(GET|POST|PUT|DELETE|PATCH) /\S* -> \d{3} in ")
 COMMUNITY, AUTH_KEY, PRIV_KEY = "comm-s3cret", "auth-s3cret-key", "priv-s3cret-key"
@@ -105,6 +105,16 @@ def test_alert_sync_shows_the_queued_task(served):
     assert (task["type"], task["status"], task["priority"]) == ("alert_sync", TaskStatus.PENDING, Lane.URGENT)
     assert task["storage_id"] == other
     assert _json(served, "alert", "sync", other)["id"] == task["id"]  # a PENDING one is reused
+
+
+def test_alert_sync_wait_follows_the_task_to_its_end(api, task_manager):  # noqa: F811 - fixtures imported above
+    body = register_body(port=9100, alerts=3, serial_number=f"ALCLI{uuid.uuid4().hex[:12]}")
+    sid = api.post_json("/v1/storages", body, status=201).json["id"]
+    with serve_api() as base:
+        task = _json((base, [sid], []), "alert", "sync", sid, "--wait", "--no-progress", "--wait-timeout", "60")
+        assert (task["type"], task["status"]) == ("alert_sync", TaskStatus.COMPLETED)
+        assert task["result"]["added"] == 3
+        assert len(_json((base, [sid], []), "alert", "list", "--storage", sid)) == 3
 
 
 def test_alert_clear_on_the_array(served):
