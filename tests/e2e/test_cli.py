@@ -244,6 +244,26 @@ def test_access_info_set_keeps_the_password(server, storage):
     assert SECRET not in aio.log
 
 
+def test_snmp_config_community_from_stdin_and_alert_sync(server, storage):
+    aio, _, cli = server
+    sid = storage[0]["id"]
+    community = "cli-community-5521"
+    r = cli.run("snmp-config", "set", sid, "--host", "192.0.2.77", "--snmp-version", "snmpv2c", "--community-stdin",
+                "-f", "json", stdin=community + "\n")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["version"] == "snmpv2c" and community not in r.stdout + r.stderr
+    shown = cli.run("snmp-config", "show", sid)
+    assert shown.returncode == 0 and "192.0.2.77" in shown.stdout and community not in shown.stdout
+    task = cli.json("alert", "sync", sid, "--wait", "--no-progress")
+    assert (task["type"], task["status"]) == ("alert_sync", "COMPLETED")
+    assert all(a["storage_id"] == sid for a in cli.json("alert", "list", "--storage", sid, "--all"))
+    assert cli.run("snmp-config", "delete", sid).returncode == 0
+    r = cli.run("snmp-config", "show", sid)
+    assert r.returncode == 1 and r.stderr.startswith("Error: AlertSourceNotFound: ") and r.stderr.count("\n") == 1
+    assert all(community not in " ".join(argv) for argv in cli.argvs)
+    assert community not in aio.log
+
+
 def test_wrong_id_is_one_line_error_exit_1(server):
     _, _, cli = server
     r = cli.run("storage", "show", "no-such-storage")
