@@ -121,9 +121,7 @@ class DeleteSnmpConfig(common.Command):
         return parser
 
     def take_action(self, parsed_args):
-        # the API's 204 handler of this route has no JSON content type: pecan refuses a DELETE that accepts
-        # only application/json (400), so this one accepts any (its errors are JSON all the same)
-        self.client.request("DELETE", f"/v1/storages/{parsed_args.storage_id}/snmp-config", accept="*/*")
+        self.client.request("DELETE", f"/v1/storages/{parsed_args.storage_id}/snmp-config")
 
 
 def needed_secrets(version: str, security_level: str | None) -> tuple[str, ...]:

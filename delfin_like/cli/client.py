@@ -17,18 +17,15 @@ class ApiClient:
         self.session.verify = verify
         self.session.headers["Accept"] = "application/json"
 
-    def request(self, method: str, path: str, params=None, body=None, accept: str | None = None):
+    def request(self, method: str, path: str, params=None, body=None):
         """Send one request; returns the decoded JSON body (None for an empty one).
-
-        :param accept: an Accept header other than the session's application/json, for this request.
 
         :raises CliError: the API's error, or why it could not be reached.
         """
         params = {k: v for k, v in (params or {}).items() if v is not None}
         try:
-            headers = {"Accept": accept} if accept else None
             response = self.session.request(method, self.base_url + path, params=params, json=body,
-                                            headers=headers, timeout=self.timeout)
+                                            timeout=self.timeout)
         except requests.RequestException as e:
             raise errors.from_transport(e, self.base_url, self.timeout)
         if response.status_code >= 400:

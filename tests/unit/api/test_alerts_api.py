@@ -44,7 +44,9 @@ def test_put_get_list_delete_snmp_config_without_secrets(api, caplog):
     assert [c["storage_id"] for c in listed.json["snmp_configs"]] == [sid]
     _no_secret(resp.text + listed.text)
 
-    api.delete(f"/v1/storages/{sid}/snmp-config", status=204)
+    # a client that accepts only JSON (the CLI) is answered too, with no body
+    resp = api.delete(f"/v1/storages/{sid}/snmp-config", headers={"Accept": "application/json"}, status=204)
+    assert resp.body == b""
     assert api.get(f"/v1/storages/{sid}/snmp-config", status=404).json["error_code"] == "AlertSourceNotFound"
     assert api.delete(f"/v1/storages/{sid}/snmp-config", status=404).json["error_code"] == "AlertSourceNotFound"
     assert api.get("/v1/snmp-configs").json == {"snmp_configs": []}

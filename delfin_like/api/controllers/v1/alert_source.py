@@ -78,7 +78,8 @@ class StorageSnmpConfigController(utils.StorageSubresource):
                  stored["port"])
         return views.alert_source(stored)
 
-    @pecan.expose()
+    # no template: a 204 has no body, and a client that accepts only JSON is still served
+    @pecan.expose(content_type="application/json")
     def delete(self, storage_id):
         """-> 204; 404 StorageNotFound or AlertSourceNotFound."""
         db_api.storage_get(storage_id)
