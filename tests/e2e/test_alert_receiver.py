@@ -8,13 +8,10 @@ The community is in no response and not in the log.
 
 import os
 import re
-import shutil
 import subprocess
 import time
 
-import pytest
-
-from tests import services
+from tests.alert_helpers import require_snmptrap
 from tests.e2e.conftest import Client, Proc, free_port, write_conf
 
 FAKE_TRAP_OID = "1.3.6.1.4.1.99999.1.1"
@@ -24,12 +21,7 @@ TIMEOUT = 30
 
 
 def _snmptrap(tmp_path):
-    binary = shutil.which("snmptrap")
-    if binary is None:
-        message = "snmptrap is not installed (apt-get install -y snmp)"
-        if services.IN_CI:
-            pytest.fail(message + " (CI=true: net-snmp's snmptrap is required)")
-        pytest.skip(message)
+    binary = require_snmptrap()
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "MIBS": "",

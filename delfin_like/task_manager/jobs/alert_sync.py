@@ -17,7 +17,7 @@ import time
 from oslo_log import log as logging
 
 from delfin_like import coordination, driver_manager
-from delfin_like.common import constants, exception
+from delfin_like.common import exception
 from delfin_like.conf import CONF
 from delfin_like.db import api as db_api
 from delfin_like.task_manager import jobs
@@ -39,13 +39,7 @@ def run(task: dict, owner: str) -> dict | None:
     started = time.monotonic()
     with coordination.storage_lock(storage_id, purpose="alert_sync", scope=LOCK_SCOPE):
         jobs.record_lock_taken(task, owner)
-        try:
-            storage = db_api.storage_get(storage_id)
-        except exception.StorageNotFound:
-            jobs.cancel(task, owner, "the storage was deleted")
-            return None
-        if storage.get("sync_status") == constants.SyncStatus.DELETING:
-            jobs.cancel(task, owner, "the storage is being deleted")
+        if jobs.storage_to_work_on(task, owner) is None:
             return None
         since = db_api.alert_sync_since(storage_id)
         driver = jobs.driver_for(storage_id)
@@ -58,14 +52,7 @@ def run(task: dict, owner: str) -> dict | None:
         try:
             result = db_api.alert_sync_apply(storage_id, task["id"], owner, listed)
         except exception.SyncAborted as e:
-            try:
-                gone = db_api.storage_get(storage_id).get("sync_status") == constants.SyncStatus.DELETING
-            except exception.StorageNotFound:
-                gone = True
-            if gone:
-                jobs.cancel(task, owner, "the storage was deleted during the alert sync")
-            else:
-                LOG.info("Alert sync task %s stopped, nothing written: %s", task["id"], e.msg)
+            jobs.stopped_without_writing(task, owner, e, "alert sync")
             return None
     LOG.info("Synced the alerts of storage %s (task %s, since %s) in %.2f s: +%d ~%d cleared %d =%d; "
              "%d rows written", storage_id, task["id"], since.isoformat() if since else "the start",

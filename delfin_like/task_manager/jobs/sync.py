@@ -38,19 +38,6 @@ LISTERS = {
 }
 
 
-def _aborted(task: dict, owner: str, error: exception.SyncAborted) -> None:
-    """Nothing was written: cancel if the storage went away, else the task is no longer ours."""
-    try:
-        deleting = db_api.storage_get(task["storage_id"]).get("sync_status") == constants.SyncStatus.DELETING
-    except exception.StorageNotFound:
-        deleting = True
-    if deleting:
-        jobs.cancel(task, owner, "the storage was deleted during the sync")
-    else:
-        # cancelled, handed back or re-dispatched meanwhile: whoever holds it now decides its fate
-        LOG.info("Sync task %s stopped, nothing written: %s", task["id"], error.msg)
-
-
 def _changes(driver, resource_type: str, storage_id: str, checkpoint: Checkpoint) -> diff.ChangeSet | None:
     """Diff one resource type of the driver against the stored fingerprints.
 
@@ -162,7 +149,7 @@ def run(task: dict, owner: str) -> dict | None:
             with _gc_paused():
                 result = _sync_locked(task, owner, checkpoint)
         except exception.SyncAborted as e:
-            _aborted(task, owner, e)
+            jobs.stopped_without_writing(task, owner, e, "sync")
             return None
         finally:
             LOG.debug("Sync task %s releases lock storage-%s", task["id"], storage_id)
@@ -180,13 +167,7 @@ def run(task: dict, owner: str) -> dict | None:
 def _sync_locked(task: dict, owner: str, checkpoint: Checkpoint) -> dict | None:
     """The body of :func:`run`, under the storage lock; SyncAborted means nothing was written."""
     storage_id = task["storage_id"]
-    try:
-        storage = db_api.storage_get(storage_id)
-    except exception.StorageNotFound:
-        jobs.cancel(task, owner, "the storage was deleted")
-        return None
-    if storage.get("sync_status") == constants.SyncStatus.DELETING:
-        jobs.cancel(task, owner, "the storage is being deleted")
+    if jobs.storage_to_work_on(task, owner) is None:
         return None
     # the lock may have taken a while: a task cancelled meanwhile never reaches the driver
     checkpoint.check()

@@ -5,7 +5,6 @@ the counters with bounded timeouts.
 """
 
 import os
-import shutil
 import socket
 import subprocess
 import threading
@@ -14,23 +13,13 @@ import time
 import pytest
 
 from delfin_like.alert_manager.trap_receiver import SNMP_TRAP_COMMUNITY, SNMP_TRAP_OID, TrapReceiver
-from tests import services
+from tests.alert_helpers import require_snmptrap
 
 TIMEOUT = 15.0
 TRAP = "1.3.6.1.4.1.8072.2.3.0.1"  # NET-SNMP-EXAMPLES-MIB::netSnmpExampleHeartbeatNotification
 TRAP_VAR = "1.3.6.1.4.1.8072.2.3.2.1"
 ENGINE_A = "8000000001020304"
 ENGINE_B = "80000000010a0b0c"
-
-
-def require_snmptrap() -> str:
-    binary = shutil.which("snmptrap")
-    if binary is None:
-        message = "snmptrap is not installed (apt-get install -y snmp)"
-        if services.IN_CI:
-            pytest.fail(message + " (CI=true: net-snmp's snmptrap is required)")
-        pytest.skip(message)
-    return binary
 
 
 class Sources:

@@ -12,6 +12,7 @@ from delfin_like.common import exception
 from delfin_like.sdk import exceptions as sdk_exc
 from delfin_like_drivers.netapp.ontap_rest import OntapRestDriver
 from delfin_like_drivers.simulator.rest import ontap_uuid
+from tests.alert_helpers import alerts_by_sequence
 from tests.functional.drivers.conftest import REST_PASSWORD, REST_USER, ontap_body
 
 UTC = datetime.UTC
@@ -43,23 +44,12 @@ def _expected(array) -> dict[str, dict]:
     return out
 
 
-def _got(alerts) -> dict[str, dict]:
-    return {
-        a.sequence_number: {
-            "alert_id": a.alert_id, "severity": a.severity, "category": a.category, "description": a.description,
-            "occur_time": a.occur_time, "resource_type": a.resource_type,
-            "native_resource_id": a.native_resource_id, "cleared": a.cleared,
-        }  # fmt: skip
-        for a in alerts
-    }
-
-
 def test_ems_events_become_alerts(sim_array, rest_sim):
     drv = _driver(rest_sim, page_size=2)  # three pages: the next links are followed
     try:
         alerts = list(drv.list_alerts(None))
         assert len(alerts) == 6
-        assert _got(alerts) == _expected(sim_array)
+        assert alerts_by_sequence(alerts) == _expected(sim_array)
         assert {a.native_resource_id for a in alerts} <= {c.native_controller_id for c in drv.list_controllers()}
     finally:
         drv.close()

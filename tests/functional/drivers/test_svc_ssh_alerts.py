@@ -8,6 +8,7 @@ import pytest
 
 from delfin_like.sdk import exceptions as sdk_exc
 from delfin_like_drivers.ibm.svc_ssh import SvcSshDriver
+from tests.alert_helpers import alerts_by_sequence
 from tests.functional.drivers.ssh_fixtures import SSH_PASSWORD, SSH_USER
 
 UTC = datetime.UTC
@@ -46,17 +47,6 @@ def _expected(array) -> dict[str, dict]:
     return out
 
 
-def _got(alerts) -> dict[str, dict]:
-    return {
-        a.sequence_number: {
-            "alert_id": a.alert_id, "severity": a.severity, "category": a.category, "description": a.description,
-            "occur_time": a.occur_time, "resource_type": a.resource_type,
-            "native_resource_id": a.native_resource_id, "cleared": a.cleared,
-        }  # fmt: skip
-        for a in alerts
-    }
-
-
 @pytest.fixture
 def svc_driver(ssh_sim):
     drv = SvcSshDriver(ssh_sim.access_info(timeout=30))
@@ -67,7 +57,7 @@ def svc_driver(ssh_sim):
 def test_event_log_becomes_alerts(svc_array, svc_driver):
     alerts = list(svc_driver.list_alerts(None))
     assert len(alerts) == 6
-    assert _got(alerts) == _expected(svc_array)
+    assert alerts_by_sequence(alerts) == _expected(svc_array)
     assert sum(a.cleared for a in alerts) == 1  # the simulator logs one fixed event among six
     # the resources named are the inventory's
     assert {a.native_resource_id for a in alerts if a.resource_type == "disk"} <= {
