@@ -195,6 +195,12 @@ def test_rotate_keys_command(tmp_path):
     try:
         ids = [db_helpers.register(db_helpers.registration_body(port=9100 + i, serial_number=f"R{i}"))[0]["id"]
                for i in range(3)]
+        for i, storage_id in enumerate(ids[:2]):
+            db_api.alert_source_put(storage_id, {"version": "snmpv3", "username": "trapper", "host": "127.0.0.1",
+                                                 "port": 162, "retry_num": 1, "expiration": 10,
+                                                 "security_level": "authPriv", "auth_protocol": "sha",
+                                                 "auth_key": f"rotate-auth-{i}", "privacy_protocol": "aes",
+                                                 "privacy_key": f"rotate-priv-{i}"})
     finally:
         db_api.dispose()
 
@@ -209,7 +215,7 @@ def test_rotate_keys_command(tmp_path):
     assert out.returncode == 1 and "CryptoError" in out.stderr, out.stderr
     out = run(key_b, key_a)
     assert out.returncode == 0, out.stderr
-    assert "Re-encrypted the secrets of 3 storage(s)" in out.stdout
+    assert "Re-encrypted the secrets of 3 storage(s) and 2 snmp-config(s)" in out.stdout
 
     db_api.configure(url)
     CONF.set_override("fernet_keys", [key_b], group="security")
@@ -218,6 +224,9 @@ def test_rotate_keys_command(tmp_path):
         for storage_id in ids:
             stored = db_api.access_info_get(storage_id)
             assert crypto.decrypt_block(stored["rest"])["password"] == db_helpers.PASSWORD
+        for i, storage_id in enumerate(ids[:2]):
+            source = db_api.alert_source_get(storage_id, reveal=True)
+            assert (source["auth_key"], source["privacy_key"]) == (f"rotate-auth-{i}", f"rotate-priv-{i}")
     finally:
         db_api.dispose()
         crypto.reset()
