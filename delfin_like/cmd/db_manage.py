@@ -70,17 +70,17 @@ def _revision() -> int:
 
 
 def _rotate_keys() -> int:
-    """Re-encrypt every stored secret with the first Fernet key, in one transaction."""
+    """Re-encrypt every stored secret (access info, snmp-configs) with the first Fernet key, in one transaction."""
     from delfin_like.common import crypto
     from delfin_like.db import api as db_api
 
     db_api.configure()
     try:
-        count = db_api.access_info_rewrite_all(crypto.rotate_block)
+        counts = db_api.secrets_rewrite_all(crypto.rotate_block, crypto.rotate)
     finally:
         db_api.dispose()
-    print(f"Re-encrypted the secrets of {count} storage(s) with the first key; "
-          "keys after it can be removed once every process has the new list")
+    print(f"Re-encrypted the secrets of {counts['storages']} storage(s) and {counts['snmp_configs']} "
+          "snmp-config(s) with the first key; keys after it can be removed once every process has the new list")
     return 0
 
 

@@ -100,23 +100,31 @@ def decrypt_block(block: dict | None) -> dict | None:
     return out
 
 
-def rotate_block(block: dict | None) -> dict | None:
-    """Copy of a stored access block with every secret re-encrypted under the first key.
+def rotate(token: str) -> str:
+    """One stored secret re-encrypted under the first key (MultiFernet.rotate decrypts with any
+    configured key and encrypts with the first, so after rotating every secret the old keys can go).
 
-    MultiFernet.rotate decrypts with any configured key and encrypts with the
-    first, so after rotating every row the old keys can be removed.
+    :raises CryptoError: no configured key decrypts it.
+    """
+    try:
+        return _get_cipher().rotate(token.encode()).decode()
+    except InvalidToken:
+        raise exception.CryptoError("no configured key decrypts a stored secret")
+
+
+def rotate_block(block: dict | None) -> dict | None:
+    """Copy of a stored access block with every secret re-encrypted under the first key (:func:`rotate`).
 
     :raises CryptoError: no configured key decrypts a secret (nothing is written then).
     """
     if block is None:
         return None
     out = dict(block)
-    cipher = _get_cipher()
     for field in SECRET_FIELDS:
         if out.get(field) is not None:
             try:
-                out[field] = cipher.rotate(out[field].encode()).decode()
-            except InvalidToken:
+                out[field] = rotate(out[field])
+            except exception.CryptoError:
                 raise exception.CryptoError(f"no configured key decrypts a stored {field}")
     return out
 

@@ -40,6 +40,7 @@ access_info_update = _impl.access_info_update
 access_info_list = _impl.access_info_list
 access_info_replace = _impl.access_info_replace
 access_info_rewrite_all = _impl.access_info_rewrite_all
+secrets_rewrite_all = _impl.secrets_rewrite_all  # (block transform, secret transform) -> counts; key rotation
 
 # tasks
 task_create = _impl.task_create

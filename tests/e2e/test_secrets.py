@@ -2,6 +2,8 @@
 
 Registers a storage with known secrets (REST and SSH passwords, an SNMP community)
 behind HTTP basic auth, syncs it, reads every collection, changes its access info,
+puts snmp-configs (a v2c community, v3 auth and privacy keys) and sends the trap receiver
+traps with the right and a wrong community (net-snmp's snmptrap),
 provokes the errors a client can cause, then greps every log line of the run
 (debug, oslo.messaging / kombu / SQL at DEBUG) and every response for each secret
 in every encoding a leak could take; the database file must hold only Fernet tokens.
@@ -13,12 +15,14 @@ import glob
 import json
 import sqlite3
 import subprocess
+import time
 import urllib.parse
 import uuid
 
 import bcrypt
 from cryptography.fernet import Fernet
 
+from tests.alert_helpers import require_snmptrap
 from tests.e2e.conftest import Client, Proc, free_port, script
 
 API_USER = "e2e-operator"
@@ -54,7 +58,7 @@ class RecordingClient(Client):
         return self.session.put(self.base + path, json=body, timeout=30)
 
 
-def _config(tmp_path, port: int, fernet_key: str, api_password: str) -> str:
+def _config(tmp_path, port: int, fernet_key: str, api_password: str, trap_port: int) -> str:
     users = tmp_path / "htpasswd"
     users.write_text(f"{API_USER}:" + bcrypt.hashpw(api_password.encode(), bcrypt.gensalt(rounds=4)).decode() + "\n")
     levels = ",".join(f"{name}=DEBUG" for name in VERBOSE_LOGGERS)
@@ -73,6 +77,10 @@ http_basic_auth_user_file = {users}
 fernet_keys = {fernet_key}
 [coordination]
 lock_wait_timeout = 5
+[alert_receiver]
+host = 127.0.0.1
+port = {trap_port}
+poll_interval = 0.5
 """)
     return str(conf)
 
@@ -82,8 +90,11 @@ def test_no_secret_in_any_log_line_response_or_database_column(tmp_path, procs):
     key = Fernet.generate_key().decode()
     secrets = {name: _secret(name) for name in ("rest-pw", "ssh-pw", "snmp-community", "new-rest-pw",
                                                 "bad-creds-pw", "dup-pw", "sync-fail-pw", "bad-body-pw",
-                                                "api-pw")}
-    conf = _config(tmp_path, port, key, secrets["api-pw"])
+                                                "api-pw", "trap-community", "wrong-community", "v3-auth-key",
+                                                "v3-priv-key", "bad-v3-key")}
+    snmptrap = require_snmptrap()
+    trap_port = free_port()
+    conf = _config(tmp_path, port, key, secrets["api-pw"], trap_port)
     aio = Proc("delfin-like-all-in-one", ["--config-file", conf], tmp_path / "aio.log")
     procs.append(aio)
     api = RecordingClient(f"http://127.0.0.1:{port}", (API_USER, secrets["api-pw"]))
@@ -150,6 +161,37 @@ def test_no_secret_in_any_log_line_response_or_database_column(tmp_path, procs):
     api.seen.append(r.text)
     assert api.get(f"/v1/storages/{failing_id}").json()["sync_status"] == "FAILED"
 
+    # snmp-configs: a v2c community and v3 keys, written, read back, refused, used by the receiver
+    r = api.put(f"/v1/storages/{storage_id}/snmp-config",
+                {"host": "127.0.0.1", "version": "snmpv2c", "community_string": secrets["trap-community"]})
+    assert r.status_code in (200, 201), r.text
+    r = api.put(f"/v1/storages/{failing_id}/snmp-config",
+                {"host": "192.0.2.53", "version": "snmpv3", "username": "e2e-trapper", "security_level": "authPriv",
+                 "auth_protocol": "SHA", "auth_key": secrets["v3-auth-key"], "privacy_protocol": "AES",
+                 "privacy_key": secrets["v3-priv-key"], "engine_id": "800000020109840301"})
+    assert r.status_code in (200, 201), r.text
+    r = api.put(f"/v1/storages/{failing_id}/snmp-config",  # a bad protocol name: refused, the stored one stays
+                {"host": "192.0.2.53", "version": "snmpv3", "username": "e2e-trapper", "security_level": "authPriv",
+                 "auth_protocol": "not-a-protocol", "auth_key": secrets["bad-v3-key"], "privacy_protocol": "AES",
+                 "privacy_key": secrets["bad-v3-key"]})
+    assert r.status_code == 400, r.text
+    for path in (f"/v1/storages/{storage_id}/snmp-config", f"/v1/storages/{failing_id}/snmp-config",
+                 "/v1/snmp-configs"):
+        assert api.get(path).status_code == 200
+    aio.wait_for_log("trap receiver: 2 alert sources applied")
+    env = {"PATH": "/usr/bin:/bin", "MIBS": "", "HOME": str(tmp_path), "SNMPCONFPATH": str(tmp_path),
+           "SNMP_PERSISTENT_DIR": str(tmp_path / "snmp")}
+    for community, sequence in ((secrets["trap-community"], "secret-seq-1"), (secrets["wrong-community"], "x")):
+        subprocess.run([snmptrap, "-v", "2c", "-c", community, f"127.0.0.1:{trap_port}", "",
+                        "1.3.6.1.4.1.99999.1.1", "1.3.6.1.4.1.99999.1.1", "s", sequence,
+                        "1.3.6.1.4.1.99999.1.2", "s", "E2E_SECRET", "1.3.6.1.4.1.99999.1.3", "s", "minor"],
+                       env=env, check=True, timeout=30, capture_output=True)
+    deadline = time.monotonic() + 30
+    while not api.get("/v1/alerts", storage_id=storage_id).json()["alerts"]:
+        assert time.monotonic() < deadline, "the trap with the right community was not stored"
+        time.sleep(0.2)
+    aio.wait_for_log("authentication/decryption failed")  # the wrong community, refused
+
     # the database holds Fernet tokens that decrypt to the secrets, never the secrets
     db_path = tmp_path / "state" / "delfin_like.sqlite"
     with sqlite3.connect(db_path) as db:
@@ -160,6 +202,12 @@ def test_no_secret_in_any_log_line_response_or_database_column(tmp_path, procs):
     assert fernet.decrypt(rest["password"].encode()).decode() == secrets["new-rest-pw"]
     assert fernet.decrypt(ssh["password"].encode()).decode() == secrets["ssh-pw"]
     assert fernet.decrypt(snmp["community"].encode()).decode() == secrets["snmp-community"]
+    with sqlite3.connect(db_path) as db:
+        sources = dict((row[0], row[1:]) for row in db.execute(
+            "SELECT storage_id, community_string, auth_key, privacy_key FROM alert_sources"))
+    assert fernet.decrypt(sources[storage_id][0].encode()).decode() == secrets["trap-community"]
+    assert [fernet.decrypt(t.encode()).decode() for t in sources[failing_id][1:]] == [
+        secrets["v3-auth-key"], secrets["v3-priv-key"]]
 
     assert aio.terminate() == 0, aio.log[-3000:]
     log = aio.log
@@ -195,6 +243,12 @@ def test_rotate_keys_command(tmp_path):
     try:
         ids = [db_helpers.register(db_helpers.registration_body(port=9100 + i, serial_number=f"R{i}"))[0]["id"]
                for i in range(3)]
+        for i, storage_id in enumerate(ids[:2]):
+            db_api.alert_source_put(storage_id, {"version": "snmpv3", "username": "trapper", "host": "127.0.0.1",
+                                                 "port": 162, "retry_num": 1, "expiration": 10,
+                                                 "security_level": "authPriv", "auth_protocol": "SHA",
+                                                 "auth_key": f"rotate-auth-{i}", "privacy_protocol": "AES",
+                                                 "privacy_key": f"rotate-priv-{i}"})
     finally:
         db_api.dispose()
 
@@ -209,7 +263,7 @@ def test_rotate_keys_command(tmp_path):
     assert out.returncode == 1 and "CryptoError" in out.stderr, out.stderr
     out = run(key_b, key_a)
     assert out.returncode == 0, out.stderr
-    assert "Re-encrypted the secrets of 3 storage(s)" in out.stdout
+    assert "Re-encrypted the secrets of 3 storage(s) and 2 snmp-config(s)" in out.stdout
 
     db_api.configure(url)
     CONF.set_override("fernet_keys", [key_b], group="security")
@@ -218,6 +272,9 @@ def test_rotate_keys_command(tmp_path):
         for storage_id in ids:
             stored = db_api.access_info_get(storage_id)
             assert crypto.decrypt_block(stored["rest"])["password"] == db_helpers.PASSWORD
+        for i, storage_id in enumerate(ids[:2]):
+            source = db_api.alert_source_get(storage_id, reveal=True)
+            assert (source["auth_key"], source["privacy_key"]) == (f"rotate-auth-{i}", f"rotate-priv-{i}")
     finally:
         db_api.dispose()
         crypto.reset()

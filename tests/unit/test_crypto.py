@@ -253,8 +253,20 @@ def _register_with_key(key: bytes, n: int) -> list[str]:
         access = {"vendor": body["vendor"], "model": body["model"], "extra_attributes": body["extra_attributes"],
                   "rest": crypto.encrypt_block(body["rest"]), "snmp": crypto.encrypt_block(body["snmp"])}
         storage, _ = db_api.storage_register(storage, access, [("rest", "127.0.0.1", 9000 + i)])
+        db_api.alert_source_put(storage["id"], {"version": "snmpv3", "username": f"user-{i}", "host": "127.0.0.1",
+                                                "port": 162, "retry_num": 1, "expiration": 10,
+                                                "security_level": "authPriv", "auth_protocol": "sha",
+                                                "auth_key": f"auth-key-{i}", "privacy_protocol": "aes",
+                                                "privacy_key": f"priv-key-{i}", "community_string": f"trap-{i}"})
         ids.append(storage["id"])
     return ids
+
+
+def _snmp_config_secrets(storage_id: str) -> tuple:
+    from delfin_like.db import api as db_api
+
+    source = db_api.alert_source_get(storage_id, reveal=True)
+    return source["community_string"], source["auth_key"], source["privacy_key"]
 
 
 def test_rotate_keys_through_the_database(sqlite_db):
@@ -264,16 +276,19 @@ def test_rotate_keys_through_the_database(sqlite_db):
     key_a, key_b = Fernet.generate_key(), Fernet.generate_key()
     ids = _register_with_key(key_a, 3)
     _use_keys(key_b, key_a)
-    assert db_api.access_info_rewrite_all(crypto.rotate_block) == 3
+    assert db_api.secrets_rewrite_all(crypto.rotate_block, crypto.rotate) == {"storages": 3, "snmp_configs": 3}
 
     _use_keys(key_b)
     for i, storage_id in enumerate(ids):
         stored = db_api.access_info_get(storage_id)
         assert crypto.decrypt_block(stored["rest"])["password"] == "s3cret-Pa55word!"
         assert crypto.decrypt_block(stored["snmp"])["community"] == f"community-{i}"
+        assert _snmp_config_secrets(storage_id) == (f"trap-{i}", f"auth-key-{i}", f"priv-key-{i}")
     _use_keys(key_a)
     with pytest.raises(exception.CryptoError):
         crypto.decrypt_block(db_api.access_info_get(ids[0])["rest"])
+    with pytest.raises(exception.CryptoError):
+        _snmp_config_secrets(ids[0])
 
 
 def test_rotate_keys_without_the_old_key_changes_nothing(sqlite_db):
@@ -282,7 +297,15 @@ def test_rotate_keys_without_the_old_key_changes_nothing(sqlite_db):
     key_a = Fernet.generate_key()
     ids = _register_with_key(key_a, 2)
     before = [db_api.access_info_get(i) for i in ids]
+    sources_before = db_api.alert_source_list(reveal=False)
     _use_keys(Fernet.generate_key())  # A forgotten: nothing decrypts
     with pytest.raises(exception.CryptoError):
         db_api.access_info_rewrite_all(crypto.rotate_block)
+    with pytest.raises(exception.CryptoError):
+        db_api.secrets_rewrite_all(crypto.rotate_block, crypto.rotate)
+    with pytest.raises(exception.CryptoError):  # the access infos rotate, an snmp-config does not: all undone
+        db_api.secrets_rewrite_all(lambda block: block, crypto.rotate)
     assert [db_api.access_info_get(i) for i in ids] == before
+    assert db_api.alert_source_list(reveal=False) == sources_before
+    _use_keys(key_a)
+    assert [_snmp_config_secrets(i)[0] for i in ids] == ["trap-0", "trap-1"]

@@ -278,6 +278,19 @@ def alert_source_list(reveal: bool = False) -> list[dict]:
     return [_source_dict(r, reveal) for r in rows]
 
 
+def rewrite_source_secrets(conn, transform) -> int:
+    """In the caller's transaction, replace every stored snmp-config secret with ``transform(token)``
+    (key rotation). :returns: the configs rewritten."""
+    count = 0
+    for row in conn.execute(sa.select(alert_sources).with_for_update()).all():
+        values = {name: transform(getattr(row, name)) for name in SECRET_FIELDS if getattr(row, name)}
+        if values:
+            conn.execute(alert_sources.update().where(alert_sources.c.storage_id == row.storage_id)
+                         .values(**values, updated_at=utcnow()))
+            count += 1
+    return count
+
+
 # ---------------------------------------------------------------- alert sync (issue 14)
 
 tasks = models.Task.__table__

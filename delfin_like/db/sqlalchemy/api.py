@@ -15,7 +15,7 @@ from delfin_like import diff
 from delfin_like.common import exception
 from delfin_like.common.constants import Lane, SyncStatus, TaskStatus, TaskType
 from delfin_like.conf import CONF
-from delfin_like.db.sqlalchemy import dispatch, models, query, schedules
+from delfin_like.db.sqlalchemy import alerts, dispatch, models, query, schedules
 from delfin_like.db.sqlalchemy.engine import (  # noqa: F401 - re-exported through db.api
     configure,
     dispose,
@@ -333,6 +333,21 @@ def access_info_update(storage_id: str, extra_attributes: dict) -> dict:
     return access_info_get(storage_id)
 
 
+def _rewrite_access_infos(conn, transform) -> int:
+    count = 0
+    for row in conn.execute(sa.select(access_infos).with_for_update()).all():
+        values = {}
+        for key in ("rest", "ssh", "snmp"):
+            block = getattr(row, key)
+            if block:
+                values[key] = dumps(transform(json.loads(block)))
+        if values:
+            conn.execute(access_infos.update().where(access_infos.c.storage_id == row.storage_id)
+                         .values(**values, updated_at=utcnow()))
+            count += 1
+    return count
+
+
 @translate_errors
 def access_info_rewrite_all(transform) -> int:
     """Rewrite every stored access block with ``transform(block) -> block`` in one
@@ -340,20 +355,22 @@ def access_info_rewrite_all(transform) -> int:
 
     :returns: the number of storages rewritten. If ``transform`` raises, nothing changes.
     """
-    count = 0
     with write() as conn:
-        rows = conn.execute(sa.select(access_infos).with_for_update()).all()
-        for row in rows:
-            values = {}
-            for key in ("rest", "ssh", "snmp"):
-                block = getattr(row, key)
-                if block:
-                    values[key] = dumps(transform(json.loads(block)))
-            if values:
-                conn.execute(access_infos.update().where(access_infos.c.storage_id == row.storage_id)
-                             .values(**values, updated_at=utcnow()))
-                count += 1
-    return count
+        return _rewrite_access_infos(conn, transform)
+
+
+@translate_errors
+def secrets_rewrite_all(block_transform, secret_transform) -> dict:
+    """Rewrite every stored secret in one transaction: the access blocks with
+    ``block_transform(block) -> block`` and each snmp-config secret (community, auth and
+    privacy keys) with ``secret_transform(token) -> token``. Key rotation uses it so that no
+    secret is left under a key about to be removed. If a transform raises, nothing changes.
+
+    :returns: ``{"storages": n, "snmp_configs": m}``, the rows rewritten.
+    """
+    with write() as conn:
+        return {"storages": _rewrite_access_infos(conn, block_transform),
+                "snmp_configs": alerts.rewrite_source_secrets(conn, secret_transform)}
 
 
 # ---------------------------------------------------------------- tasks
