@@ -121,7 +121,44 @@ class DiskLogicalType:
     ALL = (FREE, MEMBER, HOTSPARE, CACHE, UNKNOWN)
 
 
-_model = dataclasses.dataclass(frozen=True, slots=True)
+def _fast_frozen_init(cls):
+    """Give a frozen, slotted dataclass an ``__init__`` that fills its slots through their descriptors.
+
+    The ``__init__`` that ``dataclasses`` writes for a frozen class calls ``object.__setattr__`` once
+    per field (to get past the class's own refusing ``__setattr__``), which makes a frozen instance
+    about five times as dear to build as a plain one; a driver builds one per volume, a million on a
+    large array. Each slot's member descriptor sets the value just as well, at about half the cost.
+    The signature (order, defaults, default factories) is the one ``dataclasses`` gives; instances
+    stay frozen, equal and hashable as before.
+    """
+    namespace: dict = {"_MISSING": dataclasses.MISSING}
+    params, body = [], []
+    for f in dataclasses.fields(cls):
+        if not f.init:  # no model has one; refuse rather than mis-build
+            raise TypeError(f"{cls.__name__}.{f.name}: init=False fields are not supported")
+        if f.default is not dataclasses.MISSING:
+            namespace[f"_default_{f.name}"] = f.default
+            params.append(f"{f.name}=_default_{f.name}")
+        elif f.default_factory is not dataclasses.MISSING:
+            namespace[f"_factory_{f.name}"] = f.default_factory
+            params.append(f"{f.name}=_MISSING")
+            body.append(f"    if {f.name} is _MISSING:\n        {f.name} = _factory_{f.name}()")
+        else:
+            params.append(f.name)
+        namespace[f"_set_{f.name}"] = cls.__dict__[f.name].__set__
+        body.append(f"    _set_{f.name}(self, {f.name})")
+    if hasattr(cls, "__post_init__"):
+        body.append("    self.__post_init__()")
+    exec(f"def __init__(self, {', '.join(params)}):\n" + "\n".join(body or ["    pass"]), namespace)  # noqa: S102
+    init = namespace["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    init.__doc__ = cls.__init__.__doc__
+    cls.__init__ = init
+    return cls
+
+
+def _model(cls):
+    return _fast_frozen_init(dataclasses.dataclass(frozen=True, slots=True)(cls))
 
 
 @_model

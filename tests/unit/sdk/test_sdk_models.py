@@ -107,3 +107,31 @@ def test_trap_info_hides_its_community_and_finds_values():
     assert models.field_names(models.TrapInfo) == (
         "source_address", "version", "varbinds", "trap_oid", "engine_id", "community_or_user", "received_at",
     )
+
+
+def test_models_keep_the_dataclass_signature_and_stay_frozen():
+    """The descriptor-filled __init__ (models._fast_frozen_init) behaves as the one dataclasses writes."""
+    import inspect
+
+    for cls in (models.Volume, models.Storage, models.AccessInfo, models.TrapInfo, models.Alert):
+        fields = dataclasses.fields(cls)
+        params = list(inspect.signature(cls).parameters.values())
+        assert [p.name for p in params] == [f.name for f in fields]
+        for p, f in zip(params, fields, strict=True):
+            if f.default is not dataclasses.MISSING:
+                assert p.default == f.default
+            elif f.default_factory is dataclasses.MISSING:
+                assert p.default is inspect.Parameter.empty
+    a = models.Volume("v1", "vol-1", total_capacity=10)
+    b = models.Volume(native_volume_id="v1", name="vol-1", total_capacity=10)
+    assert a == b and hash(a) == hash(b) and a.status == models.VolumeStatus.AVAILABLE
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        a.name = "other"
+    with pytest.raises(TypeError):
+        models.Volume("v1")  # name is required
+    with pytest.raises(TypeError):
+        models.Volume("v1", "vol-1", colour="red")
+    # a default factory gives each instance its own value
+    one, two = (models.AccessInfo(vendor="v", model="m") for _ in range(2))
+    assert one.extra_attributes == {} and one.extra_attributes is not two.extra_attributes
+    assert dataclasses.replace(a, name="renamed").name == "renamed"
