@@ -128,3 +128,4 @@ alert_source_put = _alerts.alert_source_put  # (storage_id, values with secrets 
 alert_source_get = _alerts.alert_source_get  # (storage_id, reveal=False)
 alert_source_delete = _alerts.alert_source_delete
 alert_source_list = _alerts.alert_source_list  # (reveal=False)
+alert_source_page = _alerts.alert_source_page  # list params -> Page, no secrets (the API's)

@@ -272,10 +272,27 @@ def alert_source_delete(storage_id: str) -> None:
 
 @translate_errors
 def alert_source_list(reveal: bool = False) -> list[dict]:
-    """Every snmp-config, by storage id; secrets only with ``reveal``."""
+    """Every snmp-config, by storage id; secrets only with ``reveal`` (the trap receivers' view)."""
     with read() as conn:
         rows = conn.execute(sa.select(alert_sources).order_by(alert_sources.c.storage_id)).all()
     return [_source_dict(r, reveal) for r in rows]
+
+
+# ``GET /v1/snmp-configs``: one row per storage, paged in storage id order (the primary key's); a sort by
+# created_at (Delfin's default key, which sort_dir alone asks for) sorts the few hundred rows there are
+SNMP_CONFIG_SORTS = ("storage_id", "created_at")
+SNMP_CONFIG_LISTING = query.Listing(
+    alert_sources, (alert_sources,), ("storage_id",), SNMP_CONFIG_SORTS, (("storage_id", "asc"),),
+    indexed_sorts=("storage_id",), unique_key="storage_id",
+)
+
+
+@translate_errors
+def alert_source_page(filters=None, limit=None, offset=None, marker=None, sort=None, with_count=False):
+    """One page of snmp-configs without their secrets; ``marker`` is a storage id."""
+    with read() as conn:
+        return SNMP_CONFIG_LISTING.run(conn, lambda row: _source_dict(row, reveal=False), filters, limit, offset,
+                                       marker, sort, with_count)
 
 
 def rewrite_source_secrets(conn, transform) -> int:

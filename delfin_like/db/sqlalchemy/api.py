@@ -637,4 +637,5 @@ def listings() -> dict[str, query.Listing]:
         "jobs": jobs.JOB_LISTING,
         "task_managers": members.TASK_MANAGER_LISTING,
         "alerts": alerts.ALERT_LISTING,
+        "snmp_configs": alerts.SNMP_CONFIG_LISTING,
     }

@@ -53,6 +53,29 @@ def test_put_get_list_delete_snmp_config_without_secrets(api, caplog):
     _no_secret(caplog.text)
 
 
+def test_snmp_configs_page_by_storage_id_with_next_links(api):
+    ids = sorted(_register(api, port=9300 + i) for i in range(5))
+    for sid in ids:
+        api.put_json(f"/v1/storages/{sid}/snmp-config", V2C)
+    seen, url = [], "/v1/snmp-configs?limit=2"
+    while url:
+        body = api.get(url).json
+        assert len(body["snmp_configs"]) <= 2
+        _no_secret(str(body))
+        seen += [c["storage_id"] for c in body["snmp_configs"]]
+        url = body.get("next")
+        url = url and url[url.index("/v1/"):]
+    assert seen == ids
+    assert api.get("/v1/snmp-configs?sort=storage_id:desc&limit=3").json["snmp_configs"][0]["storage_id"] == ids[-1]
+    assert api.get(f"/v1/snmp-configs?storage_id={ids[2]}").json["snmp_configs"][0]["storage_id"] == ids[2]
+    by_age = [c["storage_id"] for c in api.get("/v1/snmp-configs?sort=created_at:desc").json["snmp_configs"]]
+    assert sorted(by_age) == ids
+    assert api.get("/v1/snmp-configs?with_count=true&limit=1").json["count"] == 5
+    bad = api.get("/v1/snmp-configs?marker=no-such-storage", status=400).json
+    assert bad["error_code"] == "InvalidInput"
+    assert api.get("/v1/snmp-configs?host=127.0.0.1", status=400).json["error_code"] == "InvalidInput"
+
+
 @pytest.mark.parametrize("change, missing", [
     ({"version": "snmpv2c"}, "community_string"),
     ({"security_level": "authNoPriv", "auth_key": None}, "auth_key"),

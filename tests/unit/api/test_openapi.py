@@ -303,6 +303,7 @@ def _sort_keys_of(path: str) -> tuple[str, ...]:
         "/v1/access-infos": sql_api.ACCESS_INFO_SORTS, "/v1/jobs": jobs._SORT_KEYS,
         "/v1/storages/{storage_id}/jobs": jobs._SORT_KEYS,
         "/v1/alerts": alerts.ALERT_SORTS, "/v1/storages/{storage_id}/alerts": alerts.ALERT_SORTS,
+        "/v1/snmp-configs": alerts.SNMP_CONFIG_SORTS,
         # created_at, Delfin's default key, is the task manager's start
         "/v1/task-managers": ("created_at", *members.TASK_MANAGER_SORTS),
     }
@@ -314,7 +315,7 @@ def _sort_keys_of(path: str) -> tuple[str, ...]:
 def test_every_list_documents_exactly_the_sort_keys_it_takes(doc):
     lists = [path for path, item in doc["paths"].items()
              if "get" in item and "sort" in _list_parameters(doc, path)]
-    assert len(lists) == 13
+    assert len(lists) == 14
     for path in lists:
         params = {p["name"]: p for p in doc["paths"][path]["get"]["parameters"] if "name" in p}
         keys = _sort_keys_of(path)
@@ -330,7 +331,7 @@ def test_every_list_documents_with_count_and_its_count_field(doc):
     """Each list (the routes that take sort) takes with_count and may answer an integer count."""
     lists = [path for path, item in doc["paths"].items()
              if "get" in item and "sort" in _list_parameters(doc, path)]
-    assert len(lists) == 13
+    assert len(lists) == 14
     for path in lists:
         assert "with_count" in _list_parameters(doc, path), path
         body = doc["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]

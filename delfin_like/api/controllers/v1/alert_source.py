@@ -94,5 +94,8 @@ class SnmpConfigsController(utils.Collection):
 
     @pecan.expose("json")
     def get_all(self, **_query):
-        """-> ``{"snmp_configs": [...]}``, every storage's config (by storage id), no secrets."""
-        return {"snmp_configs": [views.alert_source(row) for row in db_api.alert_source_list()]}
+        """-> ``{"snmp_configs": [...]}`` by storage id, no secrets; paged (``limit``, ``marker`` a storage
+        id, ``next``) like every list; filter ``storage_id``."""
+        params = utils.parse_list_params(pecan.request.GET, "snmp_configs")
+        rows = db_api.alert_source_page(**params.as_kwargs())
+        return views.collection("snmp_configs", views.alert_source, rows, params, marker_key="storage_id")
