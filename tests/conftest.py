@@ -139,3 +139,13 @@ def rabbit_bus(rabbit_url):
 def redis_url():
     services.require("Redis", "127.0.0.1", 6379)
     return services.REDIS_URL
+
+
+@pytest.fixture(scope="module")
+def alertmanager(tmp_path_factory):
+    """One real Prometheus Alertmanager per test module (tests.alert_helpers.Alertmanager), started."""
+    from tests.alert_helpers import Alertmanager
+
+    am = Alertmanager(tmp_path_factory.mktemp("alertmanager")).start()
+    yield am
+    am.close()

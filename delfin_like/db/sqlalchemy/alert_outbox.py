@@ -66,7 +66,8 @@ def _upsert(conn, rows: list[dict]):
     name = conn.dialect.name
     if name in ("mysql", "mariadb"):
         stmt = mysql.insert(deliveries)
-        stmt = stmt.on_duplicate_key_update(generation=deliveries.c.generation + 1)
+        # a literal: PyMySQL's executemany rewrite cannot take a bound parameter after VALUES
+        stmt = stmt.on_duplicate_key_update(generation=sa.literal_column("generation + 1"))
     else:
         dialect = postgresql if name == "postgresql" else sqlite
         stmt = dialect.insert(deliveries).on_conflict_do_update(
