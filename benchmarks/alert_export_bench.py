@@ -66,7 +66,8 @@ def main(argv=None) -> int:
     CONF.set_override("path", os.path.join(work, "alerts.jsonl"), group="jsonl_alert_exporter")
     migration.upgrade("head", url=url)
     db_api.configure(url)
-    am = Alertmanager(os.path.join(work, "alertmanager")).start()
+    # no webhook: Alertmanager's notifications would load this process, not the path measured
+    am = Alertmanager(os.path.join(work, "alertmanager"), webhook=False).start()
     CONF.set_override("url", [am.url], group="alertmanager_exporter")
 
     delivered_at: dict[str, dict[str, float]] = {"alertmanager": {}, "jsonl": {}}

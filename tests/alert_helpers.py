@@ -86,7 +86,8 @@ class Alertmanager:
     (the active ones), :meth:`webhook_events` what the receiver got, one dict per notified alert.
     """
 
-    def __init__(self, directory, group_by=("storage_id",)):
+    def __init__(self, directory, group_by=("storage_id",), webhook: bool = True):
+        """:param webhook: False routes to a receiver that notifies nobody (benchmarks: no webhook load)."""
         self.binary = require_alertmanager()
         self.directory = str(directory)
         os.makedirs(self.directory, exist_ok=True)
@@ -100,6 +101,11 @@ class Alertmanager:
                                              daemon=True)
         self._hook_thread.start()
         self.config_file = os.path.join(self.directory, "alertmanager.yml")
+        receiver = (
+            "    webhook_configs:\n"
+            f"      - url: http://127.0.0.1:{self._hook.server_address[1]}/hook\n"
+            "        send_resolved: true\n"
+        ) if webhook else ""
         with open(self.config_file, "w") as f:
             f.write(
                 "route:\n"
@@ -109,10 +115,7 @@ class Alertmanager:
                 "  group_interval: 1s\n"
                 "  repeat_interval: 1h\n"
                 "receivers:\n"
-                "  - name: webhook\n"
-                "    webhook_configs:\n"
-                f"      - url: http://127.0.0.1:{self._hook.server_address[1]}/hook\n"
-                "        send_resolved: true\n"
+                "  - name: webhook\n" + receiver
             )
 
     @property
