@@ -4,10 +4,11 @@ Alertmanager and to the jsonl exporter by the dispatcher the scheduler leader ru
 Records ``--alerts`` new alerts (``db.api.alert_record``, source ``trap``, each queueing its two
 deliveries in its own transaction) from ``--writers`` threads while the dispatcher runs
 (``[alert_exporters]`` defaults except ``interval``), then waits until the outbox is empty and checks
-that Alertmanager holds every alert (``GET /api/v2/alerts``). Prints one JSON document: the record
-rate, deliveries/s per exporter, the time from the last record until the outbox is empty, and the
-record-to-delivered latency p50/p99 per exporter (from the commit of the alert to the return of the
-exporter call that took it).
+that Alertmanager holds every alert (``GET /api/v2/alerts``). Then it records as many again with the
+dispatcher paused (an exporter that was down) and times the drain of that backlog. Prints one JSON
+document: the record rate (and without exporters, ``--baseline``), deliveries/s per exporter, the time
+from the last record until the outbox is empty, the record-to-delivered latency p50/p99 per exporter
+(from the commit of the alert to the return of the exporter call that took it), and the backlog drain.
 
     python benchmarks/alert_export_bench.py --alerts 5000
     python benchmarks/alert_export_bench.py --db-url postgresql+psycopg://postgres@127.0.0.1:5432/test
@@ -87,7 +88,8 @@ def main(argv=None) -> int:
     exporters = alert_exporters.AlertExporterSet(exporters={
         "alertmanager": timed(alertmanager.AlertmanagerExporter, "alertmanager"),
         "jsonl": timed(jsonl.AlertJsonlExporter, "jsonl")})
-    dispatcher = dispatch.AlertDispatcher(exporters)
+    paused = threading.Event()
+    dispatcher = dispatch.AlertDispatcher(exporters, keep_going=lambda: not paused.is_set())
     storage_id = retention_helpers.storage("bench-array")
     recorded_at: dict[str, float] = {}
     per_writer = [range(w, args.alerts, args.writers) for w in range(args.writers)]
@@ -126,6 +128,16 @@ def main(argv=None) -> int:
             time.sleep(0.05)
         empty = time.time()
         in_alertmanager = len(am.alerts(storage_id=storage_id))
+        # a backlog: the same number recorded while the dispatcher is paused (an exporter was down), then drained
+        paused.set()
+        backlog_storage = retention_helpers.storage("bench-backlog")
+        record_all(backlog_storage, {})
+        resumed = time.time()
+        paused.clear()
+        while db_api.alert_deliveries_backlog() and time.monotonic() < deadline + 600:
+            time.sleep(0.05)
+        drained = time.time()
+        backlog_in_alertmanager = len(am.alerts(storage_id=backlog_storage))
     finally:
         dispatcher.stop()
         am.close()
@@ -142,6 +154,9 @@ def main(argv=None) -> int:
         "outbox_empty_after_last_record_seconds": round(empty - recorded, 3),
         "outbox_empty_after_first_record_seconds": round(empty - started, 3),
         "in_alertmanager": in_alertmanager,
+        "backlog_drain_seconds": round(drained - resumed, 3),
+        "backlog_deliveries_per_second_per_exporter": round(args.alerts / (drained - resumed), 1),
+        "backlog_in_alertmanager": backlog_in_alertmanager,
         "exporters": {},
     }
     for name, times in delivered_at.items():
@@ -154,7 +169,8 @@ def main(argv=None) -> int:
             "record_to_delivered_p99_ms": round(1000 * _percentile(latencies, 0.99), 1) if latencies else None,
         }
     print(json.dumps(figures, indent=2))
-    ok = in_alertmanager == args.alerts and all(v["delivered"] == args.alerts for v in figures["exporters"].values())
+    ok = in_alertmanager == backlog_in_alertmanager == args.alerts
+    ok = ok and all(v["delivered"] == args.alerts for v in figures["exporters"].values())
     return 0 if ok else 1
 
 
