@@ -12,6 +12,7 @@ from delfin_like.rpc import transport as rpc_transport
 from tests.db_helpers import register, registration_body
 from tests.functional.db.test_alerts_db import _Alert
 from tests.perf_outputs import NotificationConsumer
+from tests.waits import wait_until
 
 pytestmark = pytest.mark.services
 
@@ -38,10 +39,10 @@ def test_fire_and_clear_are_two_notifications_in_order(consumer):
     dispatcher.start()
     try:
         received = consumer.wait_for(2)
+        wait_until(lambda: db_api.alert_deliveries_backlog() == {}, 10, "the delivered rows deleted")
     finally:
         dispatcher.stop()
     assert [(event_type, payload["status"], payload["alert"]["id"]) for _id, event_type, payload in received] == [
         ("delfin_like.alert.firing", "firing", row["id"]), ("delfin_like.alert.resolved", "resolved", row["id"])]
     assert received[0][0] == received[0][2]["delivery_id"] and received[0][0] != received[1][0]
     assert received[1][2]["alert"]["storage_name"] == storage["name"]
-    assert db_api.alert_deliveries_backlog() == {}
