@@ -12,12 +12,24 @@ from tests.db_helpers import register, registration_body, sync
 from tests.functional.db.test_alerts_db import _Alert
 
 
-@pytest.fixture
-def storage(any_db):
+def _storage():
     CONF.set_override("enabled", ["alertmanager", "jsonl"], group="alert_exporters")
     storage, task = register(registration_body(volumes=2, pools=1))
     sync(storage["id"], task["id"])
-    yield storage
+    return storage
+
+
+@pytest.fixture
+def storage(any_db):
+    """On every database: the tests whose SQL differs by dialect (upsert, settle, expiry, cascade)."""
+    yield _storage()
+    CONF.clear_override("enabled", group="alert_exporters")
+
+
+@pytest.fixture
+def sqlite_storage(sqlite_db):
+    """SQLite only: the writers' logic, the same SQL on every database."""
+    yield _storage()
     CONF.clear_override("enabled", group="alert_exporters")
 
 
@@ -41,13 +53,15 @@ def test_new_clear_reopen_queue_and_a_repeat_does_not(storage):
     assert backlog["jsonl"]["pending"] == backlog["alertmanager"]["pending"] == 2
 
 
-def test_nothing_queued_without_enabled_exporters(storage):
+def test_nothing_queued_without_enabled_exporters(sqlite_storage):
+    storage = sqlite_storage
     CONF.set_override("enabled", [], group="alert_exporters")
     db_api.alert_record(storage["id"], "trap", _Alert("1"))
     assert db_api.alert_deliveries_backlog() == {}
 
 
-def test_alert_sync_and_clear_by_sequence_queue_their_changes(storage):
+def test_alert_sync_and_clear_by_sequence_queue_their_changes(sqlite_storage):
+    storage = sqlite_storage
     task, _ = db_api.task_create_alert_sync(storage["id"], "urgent")
     assert db_api.task_claim(task["id"], "owner", 60)
     listed = [_Alert("s1"), _Alert("s2", cleared=True)]
@@ -66,7 +80,8 @@ def test_alert_sync_and_clear_by_sequence_queue_their_changes(storage):
     assert _pending() == {(row["id"], "resolved"): 0}
 
 
-def test_a_recovery_clears_the_faults_of_its_resource_and_type(storage):
+def test_a_recovery_clears_the_faults_of_its_resource_and_type(sqlite_storage):
+    storage = sqlite_storage
     sid = storage["id"]
     down, _ = db_api.alert_record(sid, "trap", _Alert("d1", resource_type="port", native_resource_id="eth0"))
     other_port, _ = db_api.alert_record(sid, "trap", _Alert("d2", resource_type="port", native_resource_id="eth1"))
@@ -128,7 +143,8 @@ def test_deliveries_go_with_their_alert(storage):
     assert db_api.alert_deliveries_backlog() == {}
 
 
-def test_open_alerts_page_for_the_resend(storage):
+def test_open_alerts_page_for_the_resend(sqlite_storage):
+    storage = sqlite_storage
     ids = sorted(db_api.alert_record(storage["id"], "trap", _Alert(str(i)))[0]["id"] for i in range(5))
     db_api.alert_clear(ids[2], "admin")
     first = db_api.alerts_open_page(None, 2)

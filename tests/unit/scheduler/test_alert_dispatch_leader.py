@@ -37,3 +37,16 @@ def test_only_the_leader_delivers_and_a_new_leader_takes_over(schedulers, tmp_pa
     assert follower.is_leader
     wait_until(lambda: _delivered(path) == [("1", "firing"), ("2", "firing")], 10, "the new leader's delivery")
     wait_until(lambda: db_api.alert_deliveries_backlog() == {}, 10, "the delivered rows deleted")
+
+
+def test_the_all_in_one_scheduler_delivers_without_an_election(schedulers, tmp_path):  # noqa: F811
+    path = str(tmp_path / "alerts.jsonl")
+    CONF.set_override("enabled", ["jsonl", "log"], group="alert_exporters")
+    CONF.set_override("interval", 0.05, group="alert_exporters")
+    CONF.set_override("path", path, group="jsonl_alert_exporter")
+    row, _ = db_api.alert_record(rh.storage(), "trap", _Alert("1"))
+    db_api.alert_clear(row["id"], "admin")
+    scheduler = schedulers(elect=False)
+    scheduler.tick()
+    wait_until(lambda: _delivered(path) == [("1", "firing"), ("1", "resolved")], 10, "both events in order")
+    wait_until(lambda: db_api.alert_deliveries_backlog() == {}, 10, "the delivered rows deleted")
