@@ -161,7 +161,7 @@ def main(argv=None) -> int:
     }
     for name, times in delivered_at.items():
         latencies = [times[a] - recorded_at[a] for a in recorded_at if a in times]
-        last = max(times.values()) if times else started
+        last = max((times[a] for a in recorded_at if a in times), default=started)  # the live phase only
         figures["exporters"][name] = {
             "delivered": len(latencies),
             "deliveries_per_second": round(len(latencies) / (last - started), 1) if latencies else 0,

@@ -115,7 +115,7 @@ def alert_deliveries_due(exporter: str, limit: int, now: datetime.datetime | Non
         uuids = list(dict.fromkeys(conn.execute(
             sa.select(deliveries.c.alert_uuid)
             .where(deliveries.c.exporter == exporter, deliveries.c.next_attempt_at <= now)
-            .order_by(deliveries.c.next_attempt_at, deliveries.c.created_at)
+            .order_by(deliveries.c.next_attempt_at)
             .limit(limit)
         ).scalars()))
         if not uuids:
