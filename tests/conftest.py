@@ -6,6 +6,7 @@ migrated to head with alembic and configured as the process's db engine.
 Services: ``rabbit_url`` and ``redis_url`` check the real broker and Redis; ``rabbit_bus`` points the
 process transport at that broker.
 Config: overrides on the global CONF are cleared after every test.
+Peers: ``alertmanager``, one real Prometheus Alertmanager per test module (tests/alert_helpers.py).
 """
 
 import pytest
