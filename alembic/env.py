@@ -7,8 +7,8 @@ default SQLite file.
 
 from alembic import context
 
+from delfin_like.db.sqlalchemy import alert_outbox, metrics, metrics_latest, models  # noqa: F401 - every table in the metadata
 from delfin_like.db.sqlalchemy import engine as db_engine
-from delfin_like.db.sqlalchemy import metrics, metrics_latest, models  # noqa: F401 - every table in the metadata
 
 target_metadata = models.Base.metadata
 

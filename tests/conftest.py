@@ -6,6 +6,7 @@ migrated to head with alembic and configured as the process's db engine.
 Services: ``rabbit_url`` and ``redis_url`` check the real broker and Redis; ``rabbit_bus`` points the
 process transport at that broker.
 Config: overrides on the global CONF are cleared after every test.
+Peers: ``alertmanager``, one real Prometheus Alertmanager per test module (tests/alert_helpers.py).
 """
 
 import pytest
@@ -139,3 +140,13 @@ def rabbit_bus(rabbit_url):
 def redis_url():
     services.require("Redis", "127.0.0.1", 6379)
     return services.REDIS_URL
+
+
+@pytest.fixture(scope="module")
+def alertmanager(tmp_path_factory):
+    """One real Prometheus Alertmanager per test module (tests.alert_helpers.Alertmanager), started."""
+    from tests.alert_helpers import Alertmanager
+
+    am = Alertmanager(tmp_path_factory.mktemp("alertmanager")).start()
+    yield am
+    am.close()

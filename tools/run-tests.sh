@@ -141,6 +141,9 @@ ensure_services
 command -v snmpd >/dev/null || [ -x /usr/sbin/snmpd ] || apt_install snmpd || log "continuing without snmpd"
 # net-snmp's snmptrap (Debian package snmp) sends the traps of the trap receiver tests
 command -v snmptrap >/dev/null || apt_install snmp || log "continuing without snmptrap"
+# Prometheus Alertmanager (Debian package prometheus-alertmanager) receives the alert exporters' alerts
+command -v prometheus-alertmanager >/dev/null || apt_install prometheus-alertmanager \
+    || log "continuing without prometheus-alertmanager"
 ensure_postgresql_account
 ensure_mariadb_account
 

@@ -8,6 +8,7 @@ import time.
 from oslo_config import cfg
 
 from delfin_like.conf import (
+    alert_exporters,
     alert_receiver,
     all_in_one,
     api,
@@ -26,6 +27,7 @@ from delfin_like.conf import (
 CONF = cfg.CONF
 
 default.register_opts(CONF)
+alert_exporters.register_opts(CONF)
 alert_receiver.register_opts(CONF)
 all_in_one.register_opts(CONF)
 api.register_opts(CONF)

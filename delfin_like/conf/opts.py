@@ -1,6 +1,7 @@
 """Option listing for oslo-config-generator (entry point oslo.config.opts)."""
 
 from delfin_like.conf import (
+    alert_exporters,
     alert_receiver,
     all_in_one,
     api,
@@ -20,6 +21,9 @@ from delfin_like.conf import (
 def list_opts():
     return [
         ("DEFAULT", default.opts),
+        (alert_exporters.group, alert_exporters.opts),
+        (alert_exporters.alertmanager_group, alert_exporters.alertmanager_opts),
+        (alert_exporters.jsonl_group, alert_exporters.jsonl_opts),
         (alert_receiver.group, alert_receiver.opts),
         (all_in_one.group, all_in_one.opts),
         (api.group, api.opts),

@@ -42,6 +42,13 @@ opts = [
         help="Seconds a cleared alert is kept after it was cleared. Open alerts are never pruned. 0: kept for ever.",
     ),
     cfg.IntOpt(
+        "alert_delivery_max_age",
+        default=DAY,
+        min=0,
+        help="Seconds an alert delivery may stay undelivered in the outbox (its exporter down or refusing it) "
+        "before it is given up (logged). 0: kept until delivered.",
+    ),
+    cfg.IntOpt(
         "perf_gap_max_age",
         default=30 * DAY,
         min=0,

@@ -6,6 +6,7 @@ connection to :class:`~delfin_like.common.exception.DatabaseUnavailable`
 (HTTP 503). Call :func:`configure` once per process (after fork) before use.
 """
 
+from delfin_like.db.sqlalchemy import alert_outbox as _outbox
 from delfin_like.db.sqlalchemy import alerts as _alerts
 from delfin_like.db.sqlalchemy import api as _impl
 from delfin_like.db.sqlalchemy import dispatch as _dispatch
@@ -129,3 +130,12 @@ alert_source_get = _alerts.alert_source_get  # (storage_id, reveal=False)
 alert_source_delete = _alerts.alert_source_delete
 alert_source_list = _alerts.alert_source_list  # (reveal=False)
 alert_source_page = _alerts.alert_source_page  # list params -> Page, no secrets (the API's)
+
+# the alert delivery outbox (issue 14, alerts out): the writers above queue; the dispatcher of the scheduler leader
+# reads, delivers and settles (alert_manager/dispatch.py)
+alert_deliveries_due = _outbox.alert_deliveries_due  # (exporter, limit, now=None) -> [delivery with its alert]
+alert_deliveries_settle = _outbox.alert_deliveries_settle  # (exporter, delivered, failed=(), error=None)
+alert_deliveries_expire = _outbox.alert_deliveries_expire  # (keep exporters) -> {exporter: rows given up}
+alert_deliveries_prune_before = _outbox.alert_deliveries_prune_before  # (before, limit) -> int; retention
+alert_deliveries_backlog = _outbox.alert_deliveries_backlog  # () -> {exporter: {pending, retrying, oldest}}
+alerts_open_page = _outbox.alerts_open_page  # (after_id, limit) -> open alerts with storage_name; the re-send

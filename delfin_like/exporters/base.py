@@ -1,6 +1,6 @@
 """The exporter contract and the fan-out that feeds every enabled exporter.
 
-An exporter receives :class:`MetricBatch` objects (the samples of one window
+A metric exporter receives :class:`MetricBatch` objects (the samples of one window
 of one resource type of one storage, at most ``[exporters] batch_size`` of
 them) and either returns (the batch is delivered) or raises. Exporters are
 stevedore plugins in the namespace ``delfin_like.exporters``; ``[exporters]
@@ -11,6 +11,8 @@ failing or slow exporter never blocks another or the task: each call has
 ``[exporters] timeout`` seconds; a late, failing or still-busy exporter
 counts as not delivered for that batch (the outbox keeps it for a later
 attempt), its error is logged and counted in :attr:`ExporterSet.stats`.
+:class:`Fanout` is that machinery for any plugin family: the alert exporters
+(namespace ``delfin_like.alert_exporters``) use it too.
 """
 
 import abc
@@ -20,7 +22,7 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 import stevedore
 from oslo_log import log as logging
@@ -147,6 +149,8 @@ class Outcome:
 
 @dataclasses.dataclass
 class ExporterStats:
+    """Per exporter: ``batches`` delivery calls that succeeded and the ``samples`` (items) in them."""
+
     batches: int = 0
     samples: int = 0
     failures: int = 0
@@ -155,45 +159,56 @@ class ExporterStats:
 
 
 class _Worker:
-    """One exporter, its single thread and whether a call is still in flight there."""
+    """One plugin, its single thread and whether a call is still in flight there."""
 
-    def __init__(self, name: str, exporter: Exporter):
+    def __init__(self, name: str, plugin):
         self.name = name
-        self.exporter = exporter
+        self.exporter = plugin
         self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"exporter-{name}")
         self.busy = threading.Lock()
         self.stats = ExporterStats()
 
-    def run(self, batch: MetricBatch) -> None:
+    def run(self, call: Callable) -> None:
         try:
-            self.exporter.export(batch)
+            call(self.exporter)
         finally:
             self.busy.release()
 
 
-class ExporterSet:
-    """The enabled exporters, each in its own worker thread; see the module docstring."""
+class Fanout:
+    """Plugins of one stevedore namespace, each in its own worker thread (see the module docstring).
 
-    def __init__(self, names: Iterable[str] | None = None, exporters: Mapping[str, Exporter] | None = None):
-        """:param names: stevedore names to load (default ``[exporters] enabled``).
-        :param exporters: ready instances by name instead of loading (benchmarks, tests of the fan-out)."""
+    The metric exporters (:class:`ExporterSet`) and the alert exporters
+    (:class:`delfin_like.exporters.alerts.AlertExporterSet`) are the two families built on it.
+    """
+
+    #: the stevedore namespace the plugins are loaded from
+    namespace = NAMESPACE
+    #: what the log lines call one plugin
+    kind = "Exporter"
+
+    def __init__(self, names: Iterable[str] | None = None, plugins: Mapping | None = None):
+        """:param names: stevedore names to load (default :meth:`default_names`).
+        :param plugins: ready instances by name instead of loading (benchmarks, tests of the fan-out)."""
         self._workers: dict[str, _Worker] = {}
-        if exporters is None:
-            exporters = self._load(list(CONF.exporters.enabled if names is None else names))
-        for name, exporter in exporters.items():
-            exporter.name = name
-            self._workers[name] = _Worker(name, exporter)
+        if plugins is None:
+            plugins = self._load(list(self.default_names() if names is None else names))
+        for name, plugin in plugins.items():
+            plugin.name = name
+            self._workers[name] = _Worker(name, plugin)
 
-    @staticmethod
-    def _load(names: list[str]) -> dict[str, Exporter]:
+    def default_names(self) -> list[str]:
+        return list(CONF.exporters.enabled)
+
+    def _load(self, names: list[str]) -> dict:
         if not names:
             return {}
 
         def failed(_manager, entrypoint, error):
-            LOG.error("Exporter %s could not be loaded: %s", entrypoint.name, error)
+            LOG.error("%s %s could not be loaded: %s", self.kind, entrypoint.name, error)
 
         mgr = stevedore.NamedExtensionManager(
-            NAMESPACE,
+            self.namespace,
             names,
             invoke_on_load=True,
             name_order=True,
@@ -203,7 +218,7 @@ class ExporterSet:
         loaded = {ext.name: ext.obj for ext in mgr.extensions}
         for name in names:
             if name not in loaded:
-                LOG.error("Exporter %r is enabled but not available; its batches are not exported", name)
+                LOG.error("%s %r is enabled but not available; nothing is exported to it", self.kind, name)
         return loaded
 
     @property
@@ -214,62 +229,82 @@ class ExporterSet:
     def stats(self) -> dict[str, ExporterStats]:
         return {name: w.stats for name, w in self._workers.items()}
 
+    def plugin(self, name: str):
+        """The loaded instance of ``name`` (KeyError when it is not loaded)."""
+        return self._workers[name].exporter
+
+    def call_each(self, calls: Mapping[str, Callable], timeout: float, items: int, what: str) -> dict[str, Outcome]:
+        """Run ``calls[name](plugin)`` in every named plugin's thread at once and wait for each up to
+        ``timeout`` seconds in all; a plugin still busy with an earlier call, failing or late fails
+        this call (logged as not taking ``what``, ``items`` items, and counted in :attr:`stats`).
+
+        :returns: name -> :class:`Outcome`; a name that is not loaded fails.
+        """
+        started = time.monotonic()
+        outcomes: dict[str, Outcome] = {}
+        futures = {}
+        for name, call in calls.items():
+            worker = self._workers.get(name)
+            if worker is None:
+                outcomes[name] = Outcome(False, "exporter not enabled")
+                continue
+            if not worker.busy.acquire(blocking=False):
+                outcomes[name] = self._failed(worker, what, items, "still busy with an earlier batch", timed_out=True)
+                continue
+            futures[name] = worker.pool.submit(worker.run, call)
+        for name, future in futures.items():
+            worker = self._workers[name]
+            try:
+                future.result(timeout=max(0.0, started + timeout - time.monotonic()))
+            except concurrent.futures.TimeoutError:
+                outcomes[name] = self._failed(worker, what, items, f"no answer within {timeout:g} s", timed_out=True)
+                continue
+            except Exception as e:  # noqa: BLE001 - an exporter's failure is its own, never the caller's
+                outcomes[name] = self._failed(worker, what, items, f"{type(e).__name__}: {e}"[:500])
+                continue
+            worker.stats.batches += 1
+            worker.stats.samples += items
+            outcomes[name] = Outcome(True, None, time.monotonic() - started)
+        return outcomes
+
+    def _failed(self, worker: _Worker, what: str, items: int, error: str, timed_out: bool = False) -> Outcome:
+        worker.stats.failures += 1
+        worker.stats.timeouts += int(timed_out)
+        worker.stats.last_error = error
+        self.log_failure(worker.name, what, items, error)
+        return Outcome(False, error)
+
+    def log_failure(self, name: str, what: str, items: int, error: str) -> None:
+        LOG.warning("%s %s did not take %s (%d items): %s", self.kind, name, what, items, error)
+
+    def close(self) -> None:
+        """Close every plugin; a call still in flight is left to finish on its own."""
+        for worker in self._workers.values():
+            worker.pool.shutdown(wait=False, cancel_futures=True)
+            try:
+                worker.exporter.close()
+            except Exception:  # noqa: BLE001 - close the others
+                LOG.warning("Closing %s %s failed", self.kind.lower(), worker.name, exc_info=True)
+
+
+class ExporterSet(Fanout):
+    """The enabled metric exporters, each in its own worker thread; see the module docstring."""
+
+    def __init__(self, names: Iterable[str] | None = None, exporters: Mapping[str, Exporter] | None = None):
+        """:param names: stevedore names to load (default ``[exporters] enabled``).
+        :param exporters: ready instances by name instead of loading (benchmarks, tests of the fan-out)."""
+        super().__init__(names, exporters)
+
     def export(self, batch: MetricBatch, only: Iterable[str] | None = None) -> dict[str, Outcome]:
         """Hand ``batch`` to every exporter (or those in ``only``) at once and wait for each
         up to ``[exporters] timeout`` seconds.
 
         :returns: name -> :class:`Outcome`; an exporter named in ``only`` that is not loaded fails.
         """
-        timeout = CONF.exporters.timeout
-        started = time.monotonic()
         targets = list(self._workers) if only is None else list(only)
-        outcomes: dict[str, Outcome] = {}
-        futures = {}
-        for name in targets:
-            worker = self._workers.get(name)
-            if worker is None:
-                outcomes[name] = Outcome(False, "exporter not enabled")
-                continue
-            if not worker.busy.acquire(blocking=False):
-                outcomes[name] = self._failed(worker, batch, "still busy with an earlier batch", timed_out=True)
-                continue
-            futures[name] = worker.pool.submit(worker.run, batch)
-        for name, future in futures.items():
-            worker = self._workers[name]
-            try:
-                future.result(timeout=max(0.0, started + timeout - time.monotonic()))
-            except concurrent.futures.TimeoutError:
-                outcomes[name] = self._failed(worker, batch, f"no answer within {timeout:g} s", timed_out=True)
-                continue
-            except Exception as e:  # noqa: BLE001 - an exporter's failure is its own, never the task's
-                outcomes[name] = self._failed(worker, batch, f"{type(e).__name__}: {e}"[:500])
-                continue
-            worker.stats.batches += 1
-            worker.stats.samples += len(batch.samples)
-            outcomes[name] = Outcome(True, None, time.monotonic() - started)
-        return outcomes
+        what = f"batch {batch.batch_id} ({batch.resource_type} of storage {batch.storage_id})"
+        return self.call_each({name: (lambda e: e.export(batch)) for name in targets}, CONF.exporters.timeout,
+                              len(batch.samples), what)
 
-    @staticmethod
-    def _failed(worker: _Worker, batch: MetricBatch, error: str, timed_out: bool = False) -> Outcome:
-        worker.stats.failures += 1
-        worker.stats.timeouts += int(timed_out)
-        worker.stats.last_error = error
-        LOG.warning(
-            "Exporter %s did not take batch %s (%s of storage %s, %d samples): %s",
-            worker.name,
-            batch.batch_id,
-            batch.resource_type,
-            batch.storage_id,
-            len(batch.samples),
-            error,
-        )
-        return Outcome(False, error)
-
-    def close(self) -> None:
-        """Close every exporter; a call still in flight is left to finish on its own."""
-        for worker in self._workers.values():
-            worker.pool.shutdown(wait=False, cancel_futures=True)
-            try:
-                worker.exporter.close()
-            except Exception:  # noqa: BLE001 - close the others
-                LOG.warning("Closing exporter %s failed", worker.name, exc_info=True)
+    def log_failure(self, name: str, what: str, items: int, error: str) -> None:
+        LOG.warning("Exporter %s did not take %s, %d samples: %s", name, what, items, error)

@@ -54,14 +54,19 @@ class NotificationExporter(base.Exporter):
 
     def export(self, batch: base.MetricBatch) -> None:
         """Send one notification per configured topic; raises if the broker did not take it."""
+        self.send(self.message(batch))
+
+    def send(self, message: dict, retry: int | None = None) -> None:
+        """Send one format-2.0 ``message`` to ``<topic>.info`` of every configured topic; raises if the
+        broker did not take it (the alert exporter of the same name sends through this too)."""
         import oslo_messaging
 
         transport = self._get_transport()
-        message = self.message(batch)
         for topic in CONF.oslo_messaging_notifications.topics:
             target = oslo_messaging.Target(topic=f"{topic}.{PRIORITY}")
             # the transport's own send raises on failure, unlike the Notifier (see the module docstring)
-            transport._send_notification(target, {}, message, version=2.0, retry=CONF.exporters.notification_retry)
+            retries = CONF.exporters.notification_retry if retry is None else retry
+            transport._send_notification(target, {}, message, version=2.0, retry=retries)
 
     def close(self) -> None:
         with self._lock:

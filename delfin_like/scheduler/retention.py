@@ -6,6 +6,7 @@ What goes (``[retention]``; the SQL is :mod:`delfin_like.db.sqlalchemy.retention
   ``tasks_per_storage_type`` of their (storage, type): every perf window is a task;
 * finished jobs older than ``job_max_age``;
 * alerts cleared more than ``alert_max_age`` ago (open alerts stay);
+* alert deliveries still undelivered ``alert_delivery_max_age`` after they were queued (given up, logged);
 * recorded perf gaps older than ``perf_gap_max_age`` or beyond the newest
   ``perf_gaps_per_series`` of their series.
 
@@ -81,8 +82,8 @@ class Retention:
         """
         opts = CONF.retention
         now = now or utcnow()
-        counts = {"tasks_by_age": 0, "tasks_by_count": 0, "jobs": 0, "alerts": 0, "perf_gaps_by_age": 0,
-                  "perf_gaps_by_count": 0}
+        counts = {"tasks_by_age": 0, "tasks_by_count": 0, "jobs": 0, "alerts": 0, "alert_deliveries": 0,
+                  "perf_gaps_by_age": 0, "perf_gaps_by_count": 0}
         try:
             if opts.task_max_age:
                 before = now - datetime.timedelta(seconds=opts.task_max_age)
@@ -95,6 +96,13 @@ class Retention:
             if opts.alert_max_age:
                 cleared_before = now - datetime.timedelta(seconds=opts.alert_max_age)
                 counts["alerts"] = self._batches(lambda n: db_api.alerts_prune_cleared_before(cleared_before, n))
+            if opts.alert_delivery_max_age:
+                queued_before = now - datetime.timedelta(seconds=opts.alert_delivery_max_age)
+                counts["alert_deliveries"] = self._batches(
+                    lambda n: db_api.alert_deliveries_prune_before(queued_before, n))
+                if counts["alert_deliveries"]:
+                    LOG.warning("Gave up %d alert deliveries undelivered for over %d s",
+                                counts["alert_deliveries"], opts.alert_delivery_max_age)
             if opts.perf_gap_max_age:
                 before = now - datetime.timedelta(seconds=opts.perf_gap_max_age)
                 counts["perf_gaps_by_age"] = self._batches(lambda n: db_api.perf_gaps_prune_before(before, n))

@@ -13,7 +13,9 @@ dies (at once when it stops: SIGTERM resigns). Every tick the leader
   expired, the PENDING ones nobody claimed, and those whose retry back-off is
   over (RPC casts are at-most-once; the ``tasks`` table is the truth),
 * and, every ``[retention] interval``, prunes old records in a thread of its own
-  (:mod:`delfin_like.scheduler.retention`).
+  (:mod:`delfin_like.scheduler.retention`);
+* and runs the alert dispatcher (:mod:`delfin_like.alert_manager.dispatch`): the outbox of alert
+  deliveries goes to the alert exporters from lanes of their own, paused while it does not lead.
 
 The all-in-one runs it without an election: it is the only process.
 """
@@ -26,6 +28,7 @@ from oslo_log import log as logging
 from oslo_service import service
 
 from delfin_like import coordination, deployment
+from delfin_like.alert_manager import dispatch
 from delfin_like.common import exception
 from delfin_like.conf import CONF
 from delfin_like.db import api as db_api
@@ -100,6 +103,8 @@ class Scheduler:
         self.firer = schedules.ScheduleFirer(self.rpcapi)
         # a run stops between batches once this scheduler no longer leads
         self.retention = retention.Retention(keep_going=lambda: self.is_leader)
+        # started at the first tick it leads; its lanes pause while another scheduler leads
+        self.alert_dispatch = dispatch.AlertDispatcher(keep_going=lambda: self.is_leader)
         self._redispatch_interval = redispatch_interval
         self.coordinator: coordination.Coordinator | None = None
         self.election: coordination.LeaderElection | None = None
@@ -144,6 +149,7 @@ class Scheduler:
             self._next_scan = 0.0
             self._members = None
             self.retention.reset()
+            self.alert_dispatch.reset()
         return leads
 
     def tick(self) -> None:
@@ -158,6 +164,8 @@ class Scheduler:
             LOG.warning("Due-schedule scan failed: %s", e)
         self._watch_members()
         self.retention.maybe_start(time.monotonic())
+        self.alert_dispatch.start()
+        self.alert_dispatch.maybe_expire(time.monotonic())
         if time.monotonic() >= self._next_scan:
             self._next_scan = time.monotonic() + (self._redispatch_interval or scan_interval())
             self.redispatcher.scan_once()
@@ -187,8 +195,10 @@ class Scheduler:
             self.redispatcher.cast_waiting()
 
     def close(self) -> None:
-        """Stop a retention run, resign at once (a follower takes over at its next tick) and disconnect."""
+        """Stop a retention run and the alert dispatcher, resign at once (a follower takes over at its
+        next tick) and disconnect."""
         self.retention.stop()
+        self.alert_dispatch.stop()
         if self.election is not None:
             self.election.resign()
         if self.coordinator is not None:

@@ -11,6 +11,9 @@ serial_number, resource_type, resource_id, resource_name. The collection's
 own health is there too: ``delfin_like_perf_last_window_end_timestamp_seconds``,
 ``delfin_like_perf_gaps_total``, ``delfin_like_perf_gap_seconds_total``,
 ``delfin_like_perf_consecutive_failures`` and ``delfin_like_perf_pending_batches``.
+The alert outbox too: ``delfin_like_alert_deliveries_pending{exporter}`` (deliveries not yet taken)
+and ``delfin_like_alert_deliveries_retrying{exporter}`` (those that failed at least once), 0 for an
+enabled exporter with nothing queued.
 A process may add its own families (:func:`register_local`): the all-in-one adds its trap
 receiver's counters (``delfin_like_trap_*_total``).
 """
@@ -22,6 +25,7 @@ import webob
 from prometheus_client import exposition
 from prometheus_client.core import CollectorRegistry, CounterMetricFamily, GaugeMetricFamily
 
+from delfin_like.conf import CONF
 from delfin_like.db import api as db_api
 from delfin_like.sdk import perf
 
@@ -68,6 +72,22 @@ class LatestSamplesCollector:
             family.add_metric([v or "" for v in labels], value)
         yield from families.values()
         yield from self._collection_health()
+        yield from self._alert_outbox()
+
+    @staticmethod
+    def _alert_outbox():
+        pending = GaugeMetricFamily(
+            PREFIX + "alert_deliveries_pending", "Alert deliveries queued and not yet taken by the exporter",
+            labels=("exporter",))
+        retrying = GaugeMetricFamily(
+            PREFIX + "alert_deliveries_retrying", "Queued alert deliveries that failed at least once",
+            labels=("exporter",))
+        backlog = db_api.alert_deliveries_backlog()
+        for name in sorted({*CONF.alert_exporters.enabled, *backlog}):
+            counts = backlog.get(name, {})
+            pending.add_metric([name], counts.get("pending", 0))
+            retrying.add_metric([name], counts.get("retrying", 0))
+        yield from (pending, retrying)
 
     @staticmethod
     def _collection_health():

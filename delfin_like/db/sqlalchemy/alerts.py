@@ -14,7 +14,7 @@ from sqlalchemy import exc
 
 from delfin_like.common import constants, crypto, exception
 from delfin_like.common.constants import TaskStatus, TaskType
-from delfin_like.db.sqlalchemy import models, query, schedules
+from delfin_like.db.sqlalchemy import alert_outbox, models, query, schedules
 from delfin_like.db.sqlalchemy.engine import read, translate_errors, write
 from delfin_like.db.sqlalchemy.inventory import RESOURCE_TABLES
 from delfin_like.db.sqlalchemy.utils import finish_values, new_id, task_dict, task_values, utcnow
@@ -100,6 +100,36 @@ def _resource_row_id(conn, storage_id: str, resource_type: str, native_id: str |
     ).scalar_one_or_none()
 
 
+def _queue_change(conn, alert_uuid: str, before: str | None, after: str, now) -> None:
+    """Queue the alert's deliveries when its state changed (``before`` None: a new alert)."""
+    if before != after:
+        event = alert_outbox.FIRING if after == "open" else alert_outbox.RESOLVED
+        alert_outbox.queue(conn, [(alert_uuid, event)], now)
+
+
+def _clear_recovered(conn, storage_id: str, values: dict, now) -> int:
+    """A RECOVERY alert clears the storage's open FAULT alerts of its type about its resource
+    (``resource_type`` + ``native_resource_id``, or ``location`` when there is no native id),
+    platform alerts aside (they clear themselves); :returns: how many."""
+    if values["category"] != "recovery":
+        return 0
+    where = [alerts.c.storage_id == storage_id, alerts.c.state == "open", alerts.c.category == "fault",
+             alerts.c.type == values["type"], alerts.c.resource_type == values["resource_type"],
+             alerts.c.source != "platform"]
+    native, location = values["native_resource_id"], values["location"]
+    if native is not None:
+        where.append(alerts.c.native_resource_id == native)
+    else:
+        where.append(alerts.c.native_resource_id.is_(None))
+        where.append(alerts.c.location == location if location is not None else alerts.c.location.is_(None))
+    ids = conn.execute(sa.select(alerts.c.id).where(*where)).scalars().all()
+    if ids:
+        conn.execute(alerts.update().where(alerts.c.id.in_(ids), alerts.c.state == "open").values(
+            state="cleared", cleared_at=now, cleared_by="recovery", updated_at=now))
+        alert_outbox.queue(conn, [(i, alert_outbox.RESOLVED) for i in ids], now)
+    return len(ids)
+
+
 def _record_once(storage_id: str, source: str, values: dict, now) -> tuple[dict, bool]:
     cleared = values.pop("cleared")
     fingerprint = _fingerprint({**values, "cleared": cleared})
@@ -119,6 +149,7 @@ def _record_once(storage_id: str, source: str, values: dict, now) -> tuple[dict,
                 **values, **state, fingerprint=fingerprint, last_seen=now, updated_at=now,
                 repeat_count=alerts.c.repeat_count + 1))
             row_id, created = existing.id, False
+            _queue_change(conn, row_id, existing.state, state.get("state", existing.state), now)
         else:
             row_id, created = new_id(), True
             conn.execute(alerts.insert(), {
@@ -126,6 +157,8 @@ def _record_once(storage_id: str, source: str, values: dict, now) -> tuple[dict,
                 "fingerprint": fingerprint, "first_seen": now, "last_seen": now, "repeat_count": 1,
                 "created_at": now, "updated_at": now,
             })
+            _queue_change(conn, row_id, None, state["state"], now)
+        _clear_recovered(conn, storage_id, values, now)
         row = conn.execute(sa.select(*ALERT_COLUMNS).where(alerts.c.id == row_id)).one()
     return _alert_dict(row), created
 
@@ -136,7 +169,10 @@ def alert_record(storage_id: str, source: str, alert, seen_at: datetime.datetime
 
     A first sighting of ``(storage_id, source, sequence_number)`` is a new open row (cleared when the
     alert says ``cleared``) with ``repeat_count`` 1; a repeat bumps ``repeat_count`` and ``last_seen``
-    and takes the latest fields; a repeat that is not cleared reopens a cleared alert.
+    and takes the latest fields; a repeat that is not cleared reopens a cleared alert. A new alert,
+    a clear and a reopen queue their deliveries to the alert exporters in the same transaction; a
+    recovery alert (category ``recovery``) also clears the open faults it ends (``cleared_by``
+    ``recovery``; see :func:`_clear_recovered`).
 
     :returns: ``(alert row dict, created)``.
     :raises InvalidInput: an unknown source or no sequence number.
@@ -195,8 +231,9 @@ def alert_clear(alert_id: str, by: str) -> dict:
     first clearing. :raises AlertNotFound:"""
     now = utcnow()
     with write() as conn:
-        conn.execute(alerts.update().where(alerts.c.id == alert_id, alerts.c.state == "open").values(
-            state="cleared", cleared_at=now, cleared_by=by, updated_at=now))
+        if conn.execute(alerts.update().where(alerts.c.id == alert_id, alerts.c.state == "open").values(
+                state="cleared", cleared_at=now, cleared_by=by, updated_at=now)).rowcount:
+            _queue_change(conn, alert_id, "open", "cleared", now)
         row = conn.execute(sa.select(*ALERT_COLUMNS).where(alerts.c.id == alert_id)).first()
     if row is None:
         raise exception.AlertNotFound(alert_id)
@@ -370,7 +407,7 @@ def alert_sync_apply(storage_id: str, task_id: str, owner: str | None, listed) -
     """
     now = utcnow()
     counts = {"added": 0, "updated": 0, "cleared": 0, "unchanged": 0}
-    inserts, updates, seen = [], [], set()
+    inserts, updates, seen, changes = [], [], set(), []
     with write() as conn:
         row = conn.execute(sa.select(storages.c.deleting).where(storages.c.id == storage_id)
                            .with_for_update()).first()
@@ -400,6 +437,7 @@ def alert_sync_apply(storage_id: str, task_id: str, owner: str | None, listed) -
                 inserts.append({**values, **state, "id": new_id(), "storage_id": storage_id, "source": "sync",
                                 "fingerprint": fingerprint, "first_seen": now, "last_seen": now,
                                 "repeat_count": 1, "created_at": now, "updated_at": now})
+                changes.append((inserts[-1]["id"], state["state"]))
                 continue
             if cleared and old.state == "open":
                 counts["cleared"] += 1
@@ -412,10 +450,13 @@ def alert_sync_apply(storage_id: str, task_id: str, owner: str | None, listed) -
                 state = {"state": "open", "cleared_at": None, "cleared_by": None}
             updates.append((old.id, {**values, **state, "fingerprint": fingerprint, "last_seen": now,
                                      "updated_at": now}))
+            if state.get("state", old.state) != old.state:
+                changes.append((old.id, state["state"]))
         if inserts:
             conn.execute(alerts.insert(), inserts)
         for row_id, values in updates:
             conn.execute(alerts.update().where(alerts.c.id == row_id).values(**values))
+        _queue_changes(conn, changes, now)
         result = {**counts, "rows_written": len(inserts) + len(updates)}
         owned = (tasks.c.id == task_id) & (tasks.c.status == TaskStatus.RUNNING)
         if owner is not None:
@@ -425,6 +466,12 @@ def alert_sync_apply(storage_id: str, task_id: str, owner: str | None, listed) -
         if done != 1:
             raise exception.SyncAborted(storage_id, "the task is no longer running for this task manager")
     return result
+
+
+def _queue_changes(conn, changes: list[tuple[str, str]], now) -> None:
+    """Queue the deliveries of ``(alert id, new state)`` pairs (new, cleared or reopened alerts)."""
+    alert_outbox.queue(conn, [(i, alert_outbox.FIRING if state == "open" else alert_outbox.RESOLVED)
+                              for i, state in changes], now)
 
 
 @translate_errors
@@ -449,8 +496,11 @@ def alerts_clear_sequence(storage_id: str, sequence_number: str, by: str) -> lis
     now = utcnow()
     key = (alerts.c.storage_id == storage_id, alerts.c.sequence_number == sequence_number)
     with write() as conn:
-        conn.execute(alerts.update().where(*key, alerts.c.state == "open").values(
-            state="cleared", cleared_at=now, cleared_by=by, updated_at=now))
+        opened = conn.execute(sa.select(alerts.c.id).where(*key, alerts.c.state == "open")).scalars().all()
+        if opened:
+            conn.execute(alerts.update().where(alerts.c.id.in_(opened), alerts.c.state == "open").values(
+                state="cleared", cleared_at=now, cleared_by=by, updated_at=now))
+            _queue_changes(conn, [(i, "cleared") for i in opened], now)
         rows = conn.execute(sa.select(*ALERT_COLUMNS).where(*key).order_by(alerts.c.source)).all()
     if not rows:
         raise exception.AlertNotFound(sequence_number)

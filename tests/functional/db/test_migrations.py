@@ -8,12 +8,13 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from delfin_like.db import migration
-from delfin_like.db.sqlalchemy import engine as db_engine
 from delfin_like.db.sqlalchemy import (
+    alert_outbox,  # noqa: F401 - its table joins models.Base.metadata
     jobs,  # noqa: F401 - its table joins models.Base.metadata
     metrics,  # noqa: F401 - its tables join models.Base.metadata
     models,
 )
+from delfin_like.db.sqlalchemy import engine as db_engine
 
 
 @pytest.fixture(params=["sqlite", "postgresql", "mysql"])
@@ -277,5 +278,47 @@ def test_upgrade_from_0011_adds_alerts_and_alert_sources_with_rows_in_place(empt
         with engine.connect() as conn:
             tables = set(sa.inspect(conn).get_table_names())
             assert "alerts" not in tables and "alert_sources" not in tables
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_from_0012_adds_the_alert_delivery_outbox_with_rows_in_place(empty_db):
+    """0013 adds alert_deliveries next to existing alerts: (alert, exporter, event) is its key, its
+    rows go with their alert, the dispatcher's index is there, and the downgrade removes it."""
+    migration.upgrade("0012", url=empty_db)
+    engine = db_engine.create_engine(empty_db)
+    t = "2026-01-01 00:00:00"
+    try:
+        _storage_with_volumes(engine, 1)
+        with engine.begin() as conn:
+            conn.execute(sa.text(
+                "INSERT INTO alerts (id, storage_id, sequence_number, alert_id, alert_name, severity, category,"
+                " type, resource_type, source, state, first_seen, last_seen, repeat_count, fingerprint, created_at)"
+                " VALUES ('a1', 's1', '7', 'a', 'a', 'major', 'fault', 'equipment', 'storage', 'trap',"
+                " 'open', :t, :t, 1, 'f', :t)"), {"t": t})
+        engine.dispose()  # SQLite: a pooled connection may keep the schema it read before the upgrade
+        migration.upgrade("0013", url=empty_db)
+        insert = sa.text(
+            "INSERT INTO alert_deliveries (alert_uuid, exporter, event, generation, attempts, next_attempt_at,"
+            " created_at) VALUES ('a1', :x, :e, 0, 0, :t, :t)")
+        with engine.begin() as conn:
+            indexes = {i["name"]: i["column_names"] for i in sa.inspect(conn).get_indexes("alert_deliveries")}
+            assert indexes["ix_alert_deliveries_exporter_next_attempt_at"] == ["exporter", "next_attempt_at"]
+            assert indexes["ix_alert_deliveries_created_at"] == ["created_at"]
+            assert conn.execute(sa.text("SELECT COUNT(*) FROM alerts")).scalar() == 1
+            conn.execute(insert, [{"x": "alertmanager", "e": "firing", "t": t},
+                                  {"x": "alertmanager", "e": "resolved", "t": t},
+                                  {"x": "jsonl", "e": "firing", "t": t}])
+        with pytest.raises(sa.exc.IntegrityError):
+            with engine.begin() as conn:
+                conn.execute(insert, {"x": "jsonl", "e": "firing", "t": t})
+        with engine.begin() as conn:
+            conn.execute(sa.text("DELETE FROM alerts"))
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT COUNT(*) FROM alert_deliveries")).scalar() == 0
+        migration.downgrade("0012", url=empty_db)
+        with engine.connect() as conn:
+            tables = set(sa.inspect(conn).get_table_names())
+            assert "alert_deliveries" not in tables and "alerts" in tables
     finally:
         engine.dispose()
