@@ -1,7 +1,11 @@
 """SQL for alerts and alert sources (a storage's snmp-config), issue 14.
 
-An alert is keyed on ``(storage_id, source, sequence_number)``: recording the same key again bumps
-``repeat_count`` and ``last_seen`` on the one row (the latest fields win), never adds a row. The
+An alert is keyed on ``(storage_id, origin, sequence_number)``; ``origin`` is ``array`` for the
+sources ``trap`` and ``sync`` (one array event is one row, whichever path saw it: a trap of an
+event an alert sync stored is a repeat, an alert sync of a trapped event updates that row only
+where the listing differs) and ``platform`` for the platform's own alerts. ``source`` stays the
+path that saw it first. Recording the same key again bumps ``repeat_count`` and ``last_seen`` on
+the one row (the latest fields win), never adds a row. The
 secrets of an alert source (``community_string``, ``auth_key``, ``privacy_key``) are Fernet tokens
 in their columns; only ``reveal=True`` (the trap receiver) gets them back in clear.
 """
@@ -24,6 +28,9 @@ alert_sources = models.AlertSource.__table__
 storages = models.Storage.__table__
 
 SOURCES = constants.AlertSource.ALL
+# source -> origin: whose numbering its sequence numbers are in (the identity shared by trap and sync)
+ORIGIN_OF = {constants.AlertSource.TRAP: "array", constants.AlertSource.SYNC: "array",
+             constants.AlertSource.PLATFORM: "platform"}
 STATES = constants.AlertState.ALL
 # what the sdk Alert carries, as the contract names it
 ALERT_FIELDS = ("sequence_number", "alert_id", "alert_name", "severity", "category", "type", "description",
@@ -36,7 +43,7 @@ SOURCE_FIELDS = ("version", "community_string", "username", "security_level", "a
 _RESOURCE_TABLE_OF = {"storage_pool": "storage_pools", "volume": "volumes", "controller": "controllers",
                       "port": "ports", "disk": "disks"}
 
-ALERT_COLUMNS = tuple(c for c in alerts.c if c.name != "fingerprint")
+ALERT_COLUMNS = tuple(c for c in alerts.c if c.name not in ("fingerprint", "origin"))  # origin follows source
 ALERT_FILTERS = ("storage_id", "severity", "state", "category", "type", "source", "resource_type",
                  "native_resource_id", "alert_id")
 ALERT_SORTS = ("id", "created_at", "last_seen", "first_seen", "occur_time", "severity", "repeat_count")
@@ -103,7 +110,7 @@ def _resource_row_id(conn, storage_id: str, resource_type: str, native_id: str |
 def _record_once(storage_id: str, source: str, values: dict, now) -> tuple[dict, bool]:
     cleared = values.pop("cleared")
     fingerprint = _fingerprint({**values, "cleared": cleared})
-    key = (alerts.c.storage_id == storage_id, alerts.c.source == source,
+    key = (alerts.c.storage_id == storage_id, alerts.c.origin == ORIGIN_OF[source],
            alerts.c.sequence_number == values["sequence_number"])
     with write() as conn:
         _check_storage(conn, storage_id)
@@ -123,8 +130,8 @@ def _record_once(storage_id: str, source: str, values: dict, now) -> tuple[dict,
             row_id, created = new_id(), True
             conn.execute(alerts.insert(), {
                 **values, **state, "id": row_id, "storage_id": storage_id, "source": source,
-                "fingerprint": fingerprint, "first_seen": now, "last_seen": now, "repeat_count": 1,
-                "created_at": now, "updated_at": now,
+                "origin": ORIGIN_OF[source], "fingerprint": fingerprint, "first_seen": now, "last_seen": now,
+                "repeat_count": 1, "created_at": now, "updated_at": now,
             })
         row = conn.execute(sa.select(*ALERT_COLUMNS).where(alerts.c.id == row_id)).one()
     return _alert_dict(row), created
@@ -134,9 +141,10 @@ def _record_once(storage_id: str, source: str, values: dict, now) -> tuple[dict,
 def alert_record(storage_id: str, source: str, alert, seen_at: datetime.datetime | None = None) -> tuple[dict, bool]:
     """Store ``alert`` (anything with the sdk Alert's attributes, or a dict of them) for the storage.
 
-    A first sighting of ``(storage_id, source, sequence_number)`` is a new open row (cleared when the
-    alert says ``cleared``) with ``repeat_count`` 1; a repeat bumps ``repeat_count`` and ``last_seen``
-    and takes the latest fields; a repeat that is not cleared reopens a cleared alert.
+    A first sighting of ``(storage_id, origin of source, sequence_number)`` is a new open row (cleared
+    when the alert says ``cleared``) with ``repeat_count`` 1; a repeat bumps ``repeat_count`` and
+    ``last_seen`` and takes the latest fields; a repeat that is not cleared reopens a cleared alert.
+    A trap of an event an alert sync stored is such a repeat (the row keeps source ``sync``).
 
     :returns: ``(alert row dict, created)``.
     :raises InvalidInput: an unknown source or no sequence number.
@@ -311,10 +319,10 @@ def task_create_alert_sync(storage_id: str, priority: str) -> tuple[dict, bool]:
 def alert_sync_since(storage_id: str) -> datetime.datetime | None:
     """Where the next alert sync of the storage starts listing (UTC, aware), None for everything.
 
-    The oldest ``occur_time`` of its sync alerts still open (so the sync sees them cleared on the
-    array), else the newest one (only what came since); None when it has none (a first sync).
+    The oldest ``occur_time`` of its array alerts (trapped or synced) still open (so the sync sees
+    them cleared on the array), else the newest one (only what came since); None when it has none.
     """
-    sync_rows = (alerts.c.storage_id == storage_id) & (alerts.c.source == "sync")
+    sync_rows = (alerts.c.storage_id == storage_id) & (alerts.c.origin == "array")
     with read() as conn:
         oldest_open = conn.execute(sa.select(sa.func.min(alerts.c.occur_time)).where(
             sync_rows, alerts.c.state == "open")).scalar_one_or_none()
@@ -327,8 +335,9 @@ def alert_sync_since(storage_id: str) -> datetime.datetime | None:
 def alert_sync_apply(storage_id: str, task_id: str, owner: str | None, listed) -> dict:
     """Store what an alert sync listed (source ``sync``) and complete its task, in one transaction.
 
-    The stored fingerprints of the storage's sync alerts are read in one query; a listed alert
-    that is new is inserted, one whose fingerprint changed is updated (an open one the array now
+    The stored fingerprints of the storage's array alerts (source ``sync`` or ``trap``: one
+    identity, so a trapped event listed now is that row, never a second) are read in one query;
+    a listed alert that is new is inserted, one whose fingerprint changed is updated (an open one the array now
     reports cleared is counted ``cleared``, cleared by ``array``), an unchanged one is not
     written at all. Stored alerts the listing did not include are left as they are.
 
@@ -348,7 +357,7 @@ def alert_sync_apply(storage_id: str, task_id: str, owner: str | None, listed) -
             raise exception.SyncAborted(storage_id, "the storage was deleted")
         stored = {r.sequence_number: r for r in conn.execute(
             sa.select(alerts.c.id, alerts.c.sequence_number, alerts.c.fingerprint, alerts.c.state)
-            .where(alerts.c.storage_id == storage_id, alerts.c.source == "sync"))}
+            .where(alerts.c.storage_id == storage_id, alerts.c.origin == "array"))}
         for alert in listed:
             values = _alert_values(alert)
             if values["sequence_number"] in seen:
@@ -368,7 +377,7 @@ def alert_sync_apply(storage_id: str, task_id: str, owner: str | None, listed) -
                 state = {"state": "cleared", "cleared_at": now, "cleared_by": "array"} if cleared else \
                     {"state": "open", "cleared_at": None, "cleared_by": None}
                 inserts.append({**values, **state, "id": new_id(), "storage_id": storage_id, "source": "sync",
-                                "fingerprint": fingerprint, "first_seen": now, "last_seen": now,
+                                "origin": "array", "fingerprint": fingerprint, "first_seen": now, "last_seen": now,
                                 "repeat_count": 1, "created_at": now, "updated_at": now})
                 continue
             if cleared and old.state == "open":

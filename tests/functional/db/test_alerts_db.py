@@ -56,10 +56,13 @@ def test_a_repeated_alert_is_one_row_with_a_count(storage):
     assert not created and again["id"] == row["id"] and again["repeat_count"] == 2
     assert again["first_seen"] == row["first_seen"] and again["last_seen"] > row["last_seen"]
     assert again["description"] == "again"
-    # the same sequence number from another source is another alert
-    _, created = db_api.alert_record(storage["id"], "sync", {"sequence_number": "42", "alert_id": "x",
-                                                               "alert_name": "x", "severity": "minor",
-                                                               "category": "event", "type": "equipment"})
+    # the same array event seen by alert sync is the same alert (trap and sync share the identity)
+    synced, created = db_api.alert_record(storage["id"], "sync", {"sequence_number": "42", "alert_id": "x",
+                                                                  "alert_name": "x", "severity": "minor",
+                                                                  "category": "event", "type": "equipment"})
+    assert not created and synced["id"] == row["id"] and synced["source"] == "trap"
+    # the platform numbers its own alerts: the same sequence number there is another alert
+    _, created = db_api.alert_record(storage["id"], "platform", _Alert("42"))
     assert created
     assert len(db_api.alert_list({"storage_id": storage["id"]})) == 2
 
