@@ -319,16 +319,26 @@ def task_create_alert_sync(storage_id: str, priority: str) -> tuple[dict, bool]:
 def alert_sync_since(storage_id: str) -> datetime.datetime | None:
     """Where the next alert sync of the storage starts listing (UTC, aware), None for everything.
 
-    The oldest ``occur_time`` of its array alerts (trapped or synced) still open (so the sync sees
-    them cleared on the array), else the newest one (only what came since); None when it has none.
+    None until an alert sync of the storage has COMPLETED. Then the earlier of: the oldest
+    ``occur_time`` of its array alerts (trapped or synced) still open, so the sync sees them
+    cleared on the array; and the newest ``occur_time`` of what alert syncs have listed (the
+    alerts they stored, and those first seen before the latest completed one started). A trapped
+    alert alone never moves the start: events whose traps were lost before it are still listed.
     """
-    sync_rows = (alerts.c.storage_id == storage_id) & (alerts.c.origin == "array")
+    array_rows = (alerts.c.storage_id == storage_id) & (alerts.c.origin == "array")
     with read() as conn:
+        last_sync = conn.execute(sa.select(tasks.c.started_at).where(
+            tasks.c.storage_id == storage_id, tasks.c.type == TaskType.ALERT_SYNC,
+            tasks.c.status == TaskStatus.COMPLETED, tasks.c.started_at.is_not(None))
+            .order_by(tasks.c.finished_at.desc()).limit(1)).scalar_one_or_none()
+        if last_sync is None:
+            return None
         oldest_open = conn.execute(sa.select(sa.func.min(alerts.c.occur_time)).where(
-            sync_rows, alerts.c.state == "open")).scalar_one_or_none()
-        moment = oldest_open or conn.execute(
-            sa.select(sa.func.max(alerts.c.occur_time)).where(sync_rows)).scalar_one_or_none()
-    return moment.replace(tzinfo=datetime.UTC) if moment is not None else None
+            array_rows, alerts.c.state == "open")).scalar_one_or_none()
+        covered = conn.execute(sa.select(sa.func.max(alerts.c.occur_time)).where(
+            array_rows, (alerts.c.source == "sync") | (alerts.c.first_seen <= last_sync))).scalar_one_or_none()
+    moments = [m for m in (oldest_open, covered) if m is not None]
+    return min(moments).replace(tzinfo=datetime.UTC) if moments else None
 
 
 @translate_errors

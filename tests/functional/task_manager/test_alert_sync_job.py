@@ -162,3 +162,23 @@ def test_trap_and_sync_of_one_event_are_one_alert(storage):
     assert not created and row["id"] == array_rows["4"]["id"] and row["repeat_count"] == 2
     assert row["source"] == "sync"
     assert _run(sid)["rows_written"] == 0  # and the next sync sees nothing new
+
+
+def test_a_trapped_event_does_not_move_where_the_next_sync_starts(storage):
+    """Traps lost before a trapped event are still listed: the start is what syncs have listed."""
+    import datetime
+
+    sid = storage["id"]
+    late = {"sequence_number": "99", "alert_id": "x", "alert_name": "x", "severity": "major", "category": "fault",
+            "type": "equipment", "occur_time": datetime.datetime(2030, 1, 1, tzinfo=datetime.UTC)}
+    db_api.alert_record(sid, "trap", {**late, "sequence_number": "98",
+                                      "occur_time": datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC)})
+    assert db_api.alert_sync_since(sid) is None  # no alert sync yet: everything, whatever was trapped
+    _run(sid)
+    for row in db_api.alert_list({"storage_id": sid}, None, None, None, None):
+        db_api.alert_clear(row["id"], "test")
+    newest = max(r["occur_time"] for r in _sync_alerts(sid).values()).replace(tzinfo=datetime.UTC)
+    assert db_api.alert_sync_since(sid) == newest
+    # a trapped 99, open and newer than any listed alert, does not move the start past lost traps
+    db_api.alert_record(sid, "trap", late)
+    assert db_api.alert_sync_since(sid) == newest
