@@ -107,34 +107,48 @@ def _resource_row_id(conn, storage_id: str, resource_type: str, native_id: str |
     ).scalar_one_or_none()
 
 
-def _record_once(storage_id: str, source: str, values: dict, now) -> tuple[dict, bool]:
+def _record_in(conn, storage_id: str, source: str, values: dict, now, checked: set | None = None,
+               want_row: bool = True) -> tuple[dict | None, bool]:
+    """Record one alert in the open write transaction ``conn`` (see :func:`alert_record`).
+
+    ``checked``: storages already checked in this transaction (not asked again); ``want_row``
+    False returns no row (one SELECT less)."""
     cleared = values.pop("cleared")
     fingerprint = _fingerprint({**values, "cleared": cleared})
     key = (alerts.c.storage_id == storage_id, alerts.c.origin == ORIGIN_OF[source],
            alerts.c.sequence_number == values["sequence_number"])
-    with write() as conn:
+    if checked is None or storage_id not in checked:
         _check_storage(conn, storage_id)
-        values["resource_row_id"] = _resource_row_id(
-            conn, storage_id, values["resource_type"], values["native_resource_id"])
-        state = {"state": "cleared", "cleared_at": now, "cleared_by": source} if cleared else \
-            {"state": "open", "cleared_at": None, "cleared_by": None}
-        existing = conn.execute(sa.select(alerts.c.id, alerts.c.state).where(*key)).first()
-        if existing is not None:
-            if cleared and existing.state == "cleared":
-                state = {}  # keeps who cleared it and when
-            conn.execute(alerts.update().where(alerts.c.id == existing.id).values(
-                **values, **state, fingerprint=fingerprint, last_seen=now, updated_at=now,
-                repeat_count=alerts.c.repeat_count + 1))
-            row_id, created = existing.id, False
-        else:
-            row_id, created = new_id(), True
-            conn.execute(alerts.insert(), {
-                **values, **state, "id": row_id, "storage_id": storage_id, "source": source,
-                "origin": ORIGIN_OF[source], "fingerprint": fingerprint, "first_seen": now, "last_seen": now,
-                "repeat_count": 1, "created_at": now, "updated_at": now,
-            })
-        row = conn.execute(sa.select(*ALERT_COLUMNS).where(alerts.c.id == row_id)).one()
+        if checked is not None:
+            checked.add(storage_id)
+    values["resource_row_id"] = _resource_row_id(
+        conn, storage_id, values["resource_type"], values["native_resource_id"])
+    state = {"state": "cleared", "cleared_at": now, "cleared_by": source} if cleared else \
+        {"state": "open", "cleared_at": None, "cleared_by": None}
+    existing = conn.execute(sa.select(alerts.c.id, alerts.c.state).where(*key)).first()
+    if existing is not None:
+        if cleared and existing.state == "cleared":
+            state = {}  # keeps who cleared it and when
+        conn.execute(alerts.update().where(alerts.c.id == existing.id).values(
+            **values, **state, fingerprint=fingerprint, last_seen=now, updated_at=now,
+            repeat_count=alerts.c.repeat_count + 1))
+        row_id, created = existing.id, False
+    else:
+        row_id, created = new_id(), True
+        conn.execute(alerts.insert(), {
+            **values, **state, "id": row_id, "storage_id": storage_id, "source": source,
+            "origin": ORIGIN_OF[source], "fingerprint": fingerprint, "first_seen": now, "last_seen": now,
+            "repeat_count": 1, "created_at": now, "updated_at": now,
+        })
+    if not want_row:
+        return None, created
+    row = conn.execute(sa.select(*ALERT_COLUMNS).where(alerts.c.id == row_id)).one()
     return _alert_dict(row), created
+
+
+def _record_once(storage_id: str, source: str, values: dict, now) -> tuple[dict, bool]:
+    with write() as conn:
+        return _record_in(conn, storage_id, source, values, now)
 
 
 @translate_errors
@@ -159,6 +173,44 @@ def alert_record(storage_id: str, source: str, alert, seen_at: datetime.datetime
     except exc.IntegrityError:
         # a concurrent first sighting inserted the row between our read and insert: now it is a repeat
         return _record_once(storage_id, source, dict(values), now)
+
+
+def _record_many_once(items: list, now, want_rows: bool) -> list:
+    results, checked = [], set()
+    with write() as conn:
+        for storage_id, source, values in items:
+            try:  # the storage is checked before anything of its alert is written
+                results.append(_record_in(conn, storage_id, source, dict(values), now, checked, want_rows))
+            except (exception.StorageNotFound, exception.StorageBeingDeleted) as e:
+                results.append(e)
+    return results
+
+
+@translate_errors
+def alert_record_many(records, seen_at: datetime.datetime | None = None, want_rows: bool = True) -> list:
+    """Store several alerts in one transaction, each as :func:`alert_record` would (the trap
+    receiver's sink: one commit per batch of traps, not per trap).
+
+    :param records: ``(storage_id, source, alert)`` triples, in order (a repeat later in the
+        list bumps the row an earlier one made).
+    :returns: one entry per record: ``(alert row dict, created)`` (the row None when not
+        ``want_rows``), or the StorageNotFound / StorageBeingDeleted that kept that one out (the
+        others are stored).
+    :raises InvalidInput: an unknown source or an alert without a sequence number (nothing stored).
+    """
+    now = _naive_utc(seen_at) or utcnow()
+    items = []
+    for storage_id, source, alert in records:
+        if source not in SOURCES:
+            raise exception.InvalidInput(f"alert source must be one of {', '.join(SOURCES)}")
+        items.append((storage_id, source, _alert_values(alert)))
+    if not items:
+        return []
+    try:
+        return _record_many_once(items, now, want_rows)
+    except exc.IntegrityError:
+        # a concurrent receiver inserted one of them first: now it is a repeat
+        return _record_many_once(items, now, want_rows)
 
 
 @translate_errors

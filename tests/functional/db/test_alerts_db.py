@@ -172,3 +172,21 @@ def test_alerts_and_alert_source_go_with_their_storage(storage):
         db_api.alert_record(storage["id"], "trap", _Alert("2"))
     db_api.storage_remove(storage["id"])
     assert db_api.alert_list() == [] and db_api.alert_source_list() == []
+
+
+def test_record_many_is_one_batch_that_skips_a_storage_gone(storage):
+    """The trap sink's batch: repeats within it bump the row an earlier one made; an alert of a
+    storage that is gone is reported for that one, the others are stored."""
+    results = db_api.alert_record_many([
+        (storage["id"], "trap", _Alert("61")),
+        ("no-such-storage", "trap", _Alert("62")),
+        (storage["id"], "trap", _Alert("61", description="again")),
+        (storage["id"], "sync", _Alert("63")),
+    ], want_rows=False)
+    assert [r if isinstance(r, exception.StorageNotFound) else r[1] for r in results][0::2] == [True, False]
+    assert isinstance(results[1], exception.StorageNotFound) and results[3] == (None, True)
+    rows = {r["sequence_number"]: r for r in db_api.alert_list({"storage_id": storage["id"]})}
+    assert (rows["61"]["repeat_count"], rows["61"]["description"], rows["63"]["source"]) == (2, "again", "sync")
+    with pytest.raises(exception.InvalidInput):
+        db_api.alert_record_many([(storage["id"], "nowhere", _Alert("64"))])
+    assert "64" not in {r["sequence_number"] for r in db_api.alert_list({"storage_id": storage["id"]})}
