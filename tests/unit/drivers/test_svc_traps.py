@@ -152,3 +152,16 @@ def test_trap_sinks(text, expected):
 def test_bad_trap_sinks(text):
     with pytest.raises(ValueError):
         svc_traps.parse_sink(text, "c")
+
+
+def test_the_simulator_cli_takes_trap_sinks_and_refuses_bad_ones(capsys):
+    from delfin_like_drivers.simulator import cli
+
+    parser = cli.build_parser()
+    args = parser.parse_args(["--trap-sink", "127.0.0.1:16162", "--trap-sink", "127.0.0.1:16163,other"])
+    cli._check_ports(parser, args)
+    assert args.trap_sink == ["127.0.0.1:16162", "127.0.0.1:16163,other"]
+    with pytest.raises(SystemExit):
+        cli._check_ports(parser, parser.parse_args(["--trap-sink", "127.0.0.1"]))
+    assert "--trap-sink: a trap sink is host:port[,community]" in capsys.readouterr().err
+
