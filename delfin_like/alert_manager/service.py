@@ -190,6 +190,10 @@ class AlertSink:
         for (storage_id, _, _), outcome in zip(records, outcomes, strict=True):
             if isinstance(outcome, (exception.StorageNotFound, exception.StorageBeingDeleted)):
                 self._gone(storage_id)
+            elif isinstance(outcome, exception.InvalidInput):  # e.g. the driver gave no sequence number
+                self._count("parse_failed")
+                self._log.log(logging.WARNING, "parse_failed", "a trap for storage %s not stored: %s",
+                              storage_id, outcome.msg)
             else:
                 self._count("recorded" if outcome[1] else "repeated")
 

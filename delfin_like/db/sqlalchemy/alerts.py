@@ -179,6 +179,9 @@ def _record_many_once(items: list, now, want_rows: bool) -> list:
     results, checked = [], set()
     with write() as conn:
         for storage_id, source, values in items:
+            if isinstance(values, exception.InvalidInput):
+                results.append(values)
+                continue
             try:  # the storage is checked before anything of its alert is written
                 results.append(_record_in(conn, storage_id, source, dict(values), now, checked, want_rows))
             except (exception.StorageNotFound, exception.StorageBeingDeleted) as e:
@@ -194,16 +197,18 @@ def alert_record_many(records, seen_at: datetime.datetime | None = None, want_ro
     :param records: ``(storage_id, source, alert)`` triples, in order (a repeat later in the
         list bumps the row an earlier one made).
     :returns: one entry per record: ``(alert row dict, created)`` (the row None when not
-        ``want_rows``), or the StorageNotFound / StorageBeingDeleted that kept that one out (the
-        others are stored).
-    :raises InvalidInput: an unknown source or an alert without a sequence number (nothing stored).
+        ``want_rows``), or the error that kept that one out (the others are stored):
+        StorageNotFound, StorageBeingDeleted, or InvalidInput (an unknown source, no sequence number).
     """
     now = _naive_utc(seen_at) or utcnow()
     items = []
     for storage_id, source, alert in records:
-        if source not in SOURCES:
-            raise exception.InvalidInput(f"alert source must be one of {', '.join(SOURCES)}")
-        items.append((storage_id, source, _alert_values(alert)))
+        try:
+            if source not in SOURCES:
+                raise exception.InvalidInput(f"alert source must be one of {', '.join(SOURCES)}")
+            items.append((storage_id, source, _alert_values(alert)))
+        except exception.InvalidInput as e:
+            items.append((storage_id, source, e))
     if not items:
         return []
     try:

@@ -187,6 +187,7 @@ def test_record_many_is_one_batch_that_skips_a_storage_gone(storage):
     assert isinstance(results[1], exception.StorageNotFound) and results[3] == (None, True)
     rows = {r["sequence_number"]: r for r in db_api.alert_list({"storage_id": storage["id"]})}
     assert (rows["61"]["repeat_count"], rows["61"]["description"], rows["63"]["source"]) == (2, "again", "sync")
-    with pytest.raises(exception.InvalidInput):
-        db_api.alert_record_many([(storage["id"], "nowhere", _Alert("64"))])
+    bad = db_api.alert_record_many([(storage["id"], "nowhere", _Alert("64")), (storage["id"], "trap", _Alert("")),
+                                    (storage["id"], "trap", _Alert("65"))])
+    assert [type(r).__name__ for r in bad[:2]] == ["InvalidInput", "InvalidInput"] and bad[2][1] is True
     assert "64" not in {r["sequence_number"] for r in db_api.alert_list({"storage_id": storage["id"]})}
