@@ -138,6 +138,9 @@ class AlertSink:
             return future.result(timeout)
         except futures.TimeoutError:
             token.cancel(f"no answer within {timeout:g} s")
+            # the hung thread is left to stop at its driver's next cancel check: fresh threads for the next traps
+            self._pool.shutdown(wait=False)
+            self._pool = futures.ThreadPoolExecutor(self.PARSE_THREADS, thread_name_prefix="trap-parse")
             return exception.BackendUnreachable(f"no answer within {timeout:g} s")
 
     def _parse(self, storage_id: str, trap: trap_receiver.ReceivedTrap) -> models.Alert | None:
