@@ -6,8 +6,10 @@
 * :class:`AlertSink` is the receiver's sink: the :class:`ReceivedTrap` becomes the sdk's
   ``TrapInfo``, the storage's driver parses it (``parse_alert`` under the driver manager's
   deadline and error translation) and the alert is recorded with source ``"trap"`` (a
-  repeat of the same sequence number bumps ``repeat_count``). Drivers are cached per
-  storage and rebuilt when its access info changes; a storage gone closes its driver.
+  repeat of the same sequence number bumps ``repeat_count``; an event an alert sync stored is
+  the same alert). The receiver hands it the traps queued meanwhile together (``many``): one
+  transaction per batch. Drivers are cached per storage and rebuilt when its access info
+  changes; a storage gone closes its driver.
   A driver that cannot parse the trap, or a parse that fails, is counted and logged
   (rate-limited); it never stops the receiver.
 * :class:`AlertReceiverService` is the oslo.service child that runs both.
@@ -17,14 +19,16 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from concurrent import futures
 
 from delfin_like import driver_manager
 from delfin_like.alert_manager import trap_receiver
 from delfin_like.common import exception
 from delfin_like.conf import CONF
 from delfin_like.db import api as db_api
+from delfin_like.sdk import cancel, models
 from delfin_like.sdk import exceptions as sdk_exceptions
-from delfin_like.sdk import models
 
 LOG = logging.getLogger(__name__)
 
@@ -51,7 +55,17 @@ class DbSources:
 
 
 class AlertSink:
-    """``sink(storage_id, ReceivedTrap)``: parse with the storage's driver, record the alert."""
+    """``sink(storage_id, ReceivedTrap)`` or ``sink.many([(storage_id, trap), ...])``: parse each with
+    its storage's driver, record the alerts (one transaction per batch).
+
+    Drivers are cached per storage; the cached one is checked against the stored access info at
+    most every ``DRIVER_CHECK_SECONDS`` (a change applies within that time, a deleted storage at
+    its first trap). Parses run on a small persistent pool of threads, each within
+    ``[storage_driver] timeout`` (a hung parse is told to stop and counted ``parse_failed``).
+    """
+
+    DRIVER_CHECK_SECONDS = 2.0
+    PARSE_THREADS = 2
 
     def __init__(self, log_interval: float | None = None, log_burst: int | None = None):
         opts = CONF.alert_receiver
@@ -60,8 +74,10 @@ class AlertSink:
             opts.log_burst if log_burst is None else log_burst,
         )
         self._lock = threading.Lock()
-        self._drivers: dict[str, tuple[str, object]] = {}  # storage id -> (access info fingerprint, driver)
+        # storage id -> (access info fingerprint, driver, monotonic time it was last checked)
+        self._drivers: dict[str, tuple[str, object, float]] = {}
         self._counters = dict.fromkeys(SINK_COUNTERS, 0)
+        self._pool = futures.ThreadPoolExecutor(self.PARSE_THREADS, thread_name_prefix="trap-parse")
 
     def counters(self) -> dict[str, int]:
         with self._lock:
@@ -72,15 +88,19 @@ class AlertSink:
             self._counters[name] += 1
 
     def _driver(self, storage_id: str):
+        cached = self._drivers.get(storage_id)
+        now = time.monotonic()
+        if cached is not None and now - cached[2] < self.DRIVER_CHECK_SECONDS:
+            return cached[1]
         stored = db_api.access_info_get(storage_id)
         key = repr(sorted((k, repr(v)) for k, v in stored.items()))
-        cached = self._drivers.get(storage_id)
         if cached is not None and cached[0] == key:
+            self._drivers[storage_id] = (key, cached[1], now)
             return cached[1]
         if cached is not None:
             driver_manager.close_quietly(cached[1], f"storage {storage_id}")
         driver = driver_manager.load(driver_manager.access_info_from_stored(stored))
-        self._drivers[storage_id] = (key, driver)
+        self._drivers[storage_id] = (key, driver, now)
         return driver
 
     def _forget(self, storage_id: str) -> None:
@@ -88,7 +108,43 @@ class AlertSink:
         if cached is not None:
             driver_manager.close_quietly(cached[1], f"storage {storage_id}")
 
-    def __call__(self, storage_id: str, trap: trap_receiver.ReceivedTrap) -> None:
+    def _gone(self, storage_id: str) -> None:
+        self._forget(storage_id)
+        self._count("storage_gone")
+        self._log.log(logging.WARNING, "storage_gone", "trap for storage %s dropped: it is gone or being "
+                      "deleted", storage_id)
+
+    def _call_parse(self, driver, info: models.TrapInfo):
+        """The driver's parse of ``info`` within the deadline: an Alert, or the error as a value."""
+        timeout = CONF.storage_driver.timeout
+        token = cancel.Token(timeout, what="driver parse_alert")
+
+        def own_refusal():
+            # a driver's own refusal comes back as a value: logged by the caller, rate-limited, not by the wrapper
+            try:
+                return driver.parse_alert(info)
+            except sdk_exceptions.DriverError as e:
+                return e
+
+        def parse():
+            with cancel.scope(token):
+                try:
+                    return driver_manager.call(own_refusal, what="parse_alert")
+                except exception.DelfinLikeException as e:  # unexpected errors, logged by the wrapper
+                    return e
+
+        future = self._pool.submit(parse)
+        try:
+            return future.result(timeout)
+        except futures.TimeoutError:
+            token.cancel(f"no answer within {timeout:g} s")
+            # the hung thread is left to stop at its driver's next cancel check: fresh threads for the next traps
+            self._pool.shutdown(wait=False)
+            self._pool = futures.ThreadPoolExecutor(self.PARSE_THREADS, thread_name_prefix="trap-parse")
+            return exception.BackendUnreachable(f"no answer within {timeout:g} s")
+
+    def _parse(self, storage_id: str, trap: trap_receiver.ReceivedTrap) -> models.Alert | None:
+        """The alert of one trap, or None (counted and logged) when it gives none."""
         info = models.TrapInfo(
             source_address=trap.source_address,
             version=trap.version,
@@ -101,52 +157,57 @@ class AlertSink:
         try:
             driver = self._driver(storage_id)
         except exception.StorageNotFound:
-            self._forget(storage_id)
-            self._count("storage_gone")
-            self._log.log(logging.WARNING, "storage_gone", "trap for storage %s dropped: it is gone", storage_id)
-            return
-        def parse():
-            # a driver's own refusal comes back as a value: logged here, rate-limited, not by the wrapper
-            try:
-                return driver.parse_alert(info)
-            except sdk_exceptions.DriverError as e:
-                return e
-
-        try:
-            alert = driver_manager.call_with_deadline(parse, CONF.storage_driver.timeout, what="parse_alert")
-        except exception.DelfinLikeException as e:  # a timeout, or an unexpected error (logged by the wrapper)
-            alert = e
+            self._gone(storage_id)
+            return None
+        alert = self._call_parse(driver, info)
         if isinstance(alert, sdk_exceptions.NotSupported):
             self._count("parse_unsupported")
             self._log.log(logging.WARNING, "parse_unsupported",
                           "trap %s from %s for storage %s: its driver does not parse traps",
                           trap.trap_oid, trap.source_address, storage_id)
-            return
+            return None
         if isinstance(alert, (sdk_exceptions.DriverError, exception.DelfinLikeException)):
             self._count("parse_failed")
             self._log.log(logging.WARNING, "parse_failed", "trap %s from %s for storage %s not parsed: %s",
                           trap.trap_oid, trap.source_address, storage_id,
                           getattr(alert, "message", None) or type(alert).__name__)
-            return
+            return None
         if not isinstance(alert, models.Alert):
             self._count("parse_failed")
             self._log.log(logging.WARNING, "parse_failed", "trap %s for storage %s: the driver returned no alert",
                           trap.trap_oid, storage_id)
+            return None
+        return alert
+
+    def many(self, batch) -> None:
+        """Parse every ``(storage_id, ReceivedTrap)`` of ``batch``; record the alerts in one transaction
+        (source ``trap``: a repeat of an event's sequence number, trapped or synced, bumps its row)."""
+        records = []
+        for storage_id, trap in batch:
+            alert = self._parse(storage_id, trap)
+            if alert is not None:
+                records.append((storage_id, "trap", alert))
+        if not records:
             return
-        try:
-            _row, created = db_api.alert_record(storage_id, "trap", alert)
-        except (exception.StorageNotFound, exception.StorageBeingDeleted):
-            self._forget(storage_id)
-            self._count("storage_gone")
-            self._log.log(logging.WARNING, "storage_gone", "trap for storage %s dropped: it is gone or being "
-                          "deleted", storage_id)
-            return
-        self._count("recorded" if created else "repeated")
+        outcomes = db_api.alert_record_many(records, want_rows=False)
+        for (storage_id, _, _), outcome in zip(records, outcomes, strict=True):
+            if isinstance(outcome, (exception.StorageNotFound, exception.StorageBeingDeleted)):
+                self._gone(storage_id)
+            elif isinstance(outcome, exception.InvalidInput):  # e.g. the driver gave no sequence number
+                self._count("parse_failed")
+                self._log.log(logging.WARNING, "parse_failed", "a trap for storage %s not stored: %s",
+                              storage_id, outcome.msg)
+            else:
+                self._count("recorded" if outcome[1] else "repeated")
+
+    def __call__(self, storage_id: str, trap: trap_receiver.ReceivedTrap) -> None:
+        self.many([(storage_id, trap)])
 
     def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
         with self._lock:
             drivers, self._drivers = self._drivers, {}
-        for storage_id, (_key, driver) in drivers.items():
+        for storage_id, (_key, driver, _at) in drivers.items():
             driver_manager.close_quietly(driver, f"storage {storage_id}")
 
 

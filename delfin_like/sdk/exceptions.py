@@ -40,6 +40,10 @@ class BackendError(DriverError):
     """The back end answered with an error or with data the driver cannot use."""
 
 
+class InvalidTrap(BackendError):
+    """The notification is not one the driver can read (another kind, or without what it needs)."""
+
+
 class NotSupported(DriverError):
     """The driver cannot do what was asked (e.g. it collects no performance metrics)."""
 

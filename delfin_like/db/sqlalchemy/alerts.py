@@ -1,7 +1,11 @@
 """SQL for alerts and alert sources (a storage's snmp-config), issue 14.
 
-An alert is keyed on ``(storage_id, source, sequence_number)``: recording the same key again bumps
-``repeat_count`` and ``last_seen`` on the one row (the latest fields win), never adds a row. The
+An alert is keyed on ``(storage_id, origin, sequence_number)``; ``origin`` is ``array`` for the
+sources ``trap`` and ``sync`` (one array event is one row, whichever path saw it: a trap of an
+event an alert sync stored is a repeat, an alert sync of a trapped event updates that row only
+where the listing differs) and ``platform`` for the platform's own alerts. ``source`` stays the
+path that saw it first. Recording the same key again bumps ``repeat_count`` and ``last_seen`` on
+the one row (the latest fields win), never adds a row. The
 secrets of an alert source (``community_string``, ``auth_key``, ``privacy_key``) are Fernet tokens
 in their columns; only ``reveal=True`` (the trap receiver) gets them back in clear.
 """
@@ -24,6 +28,9 @@ alert_sources = models.AlertSource.__table__
 storages = models.Storage.__table__
 
 SOURCES = constants.AlertSource.ALL
+# source -> origin: whose numbering its sequence numbers are in (the identity shared by trap and sync)
+ORIGIN_OF = {constants.AlertSource.TRAP: "array", constants.AlertSource.SYNC: "array",
+             constants.AlertSource.PLATFORM: "platform"}
 STATES = constants.AlertState.ALL
 # what the sdk Alert carries, as the contract names it
 ALERT_FIELDS = ("sequence_number", "alert_id", "alert_name", "severity", "category", "type", "description",
@@ -36,7 +43,7 @@ SOURCE_FIELDS = ("version", "community_string", "username", "security_level", "a
 _RESOURCE_TABLE_OF = {"storage_pool": "storage_pools", "volume": "volumes", "controller": "controllers",
                       "port": "ports", "disk": "disks"}
 
-ALERT_COLUMNS = tuple(c for c in alerts.c if c.name != "fingerprint")
+ALERT_COLUMNS = tuple(c for c in alerts.c if c.name not in ("fingerprint", "origin"))  # origin follows source
 ALERT_FILTERS = ("storage_id", "severity", "state", "category", "type", "source", "resource_type",
                  "native_resource_id", "alert_id")
 ALERT_SORTS = ("id", "created_at", "last_seen", "first_seen", "occur_time", "severity", "repeat_count")
@@ -130,49 +137,64 @@ def _clear_recovered(conn, storage_id: str, values: dict, now) -> int:
     return len(ids)
 
 
-def _record_once(storage_id: str, source: str, values: dict, now) -> tuple[dict, bool]:
+def _record_in(conn, storage_id: str, source: str, values: dict, now, checked: set | None = None,
+               want_row: bool = True) -> tuple[dict | None, bool]:
+    """Record one alert in the open write transaction ``conn`` (see :func:`alert_record`).
+
+    ``checked``: storages already checked in this transaction (not asked again); ``want_row``
+    False returns no row (one SELECT less)."""
     cleared = values.pop("cleared")
     fingerprint = _fingerprint({**values, "cleared": cleared})
-    key = (alerts.c.storage_id == storage_id, alerts.c.source == source,
+    key = (alerts.c.storage_id == storage_id, alerts.c.origin == ORIGIN_OF[source],
            alerts.c.sequence_number == values["sequence_number"])
-    with write() as conn:
+    if checked is None or storage_id not in checked:
         _check_storage(conn, storage_id)
-        values["resource_row_id"] = _resource_row_id(
-            conn, storage_id, values["resource_type"], values["native_resource_id"])
-        state = {"state": "cleared", "cleared_at": now, "cleared_by": source} if cleared else \
-            {"state": "open", "cleared_at": None, "cleared_by": None}
-        existing = conn.execute(sa.select(alerts.c.id, alerts.c.state).where(*key)).first()
-        if existing is not None:
-            if cleared and existing.state == "cleared":
-                state = {}  # keeps who cleared it and when
-            conn.execute(alerts.update().where(alerts.c.id == existing.id).values(
-                **values, **state, fingerprint=fingerprint, last_seen=now, updated_at=now,
-                repeat_count=alerts.c.repeat_count + 1))
-            row_id, created = existing.id, False
-            _queue_change(conn, row_id, existing.state, state.get("state", existing.state), now)
-        else:
-            row_id, created = new_id(), True
-            conn.execute(alerts.insert(), {
-                **values, **state, "id": row_id, "storage_id": storage_id, "source": source,
-                "fingerprint": fingerprint, "first_seen": now, "last_seen": now, "repeat_count": 1,
-                "created_at": now, "updated_at": now,
-            })
-            _queue_change(conn, row_id, None, state["state"], now)
-        _clear_recovered(conn, storage_id, values, now)
-        row = conn.execute(sa.select(*ALERT_COLUMNS).where(alerts.c.id == row_id)).one()
+        if checked is not None:
+            checked.add(storage_id)
+    values["resource_row_id"] = _resource_row_id(
+        conn, storage_id, values["resource_type"], values["native_resource_id"])
+    state = {"state": "cleared", "cleared_at": now, "cleared_by": source} if cleared else \
+        {"state": "open", "cleared_at": None, "cleared_by": None}
+    existing = conn.execute(sa.select(alerts.c.id, alerts.c.state).where(*key)).first()
+    if existing is not None:
+        if cleared and existing.state == "cleared":
+            state = {}  # keeps who cleared it and when
+        conn.execute(alerts.update().where(alerts.c.id == existing.id).values(
+            **values, **state, fingerprint=fingerprint, last_seen=now, updated_at=now,
+            repeat_count=alerts.c.repeat_count + 1))
+        row_id, created = existing.id, False
+        _queue_change(conn, row_id, existing.state, state.get("state", existing.state), now)
+    else:
+        row_id, created = new_id(), True
+        conn.execute(alerts.insert(), {
+            **values, **state, "id": row_id, "storage_id": storage_id, "source": source,
+            "origin": ORIGIN_OF[source], "fingerprint": fingerprint, "first_seen": now, "last_seen": now,
+            "repeat_count": 1, "created_at": now, "updated_at": now,
+        })
+        _queue_change(conn, row_id, None, state["state"], now)
+    _clear_recovered(conn, storage_id, values, now)
+    if not want_row:
+        return None, created
+    row = conn.execute(sa.select(*ALERT_COLUMNS).where(alerts.c.id == row_id)).one()
     return _alert_dict(row), created
+
+
+def _record_once(storage_id: str, source: str, values: dict, now) -> tuple[dict, bool]:
+    with write() as conn:
+        return _record_in(conn, storage_id, source, values, now)
 
 
 @translate_errors
 def alert_record(storage_id: str, source: str, alert, seen_at: datetime.datetime | None = None) -> tuple[dict, bool]:
     """Store ``alert`` (anything with the sdk Alert's attributes, or a dict of them) for the storage.
 
-    A first sighting of ``(storage_id, source, sequence_number)`` is a new open row (cleared when the
-    alert says ``cleared``) with ``repeat_count`` 1; a repeat bumps ``repeat_count`` and ``last_seen``
-    and takes the latest fields; a repeat that is not cleared reopens a cleared alert. A new alert,
-    a clear and a reopen queue their deliveries to the alert exporters in the same transaction; a
-    recovery alert (category ``recovery``) also clears the open faults it ends (``cleared_by``
-    ``recovery``; see :func:`_clear_recovered`).
+    A first sighting of ``(storage_id, origin of source, sequence_number)`` is a new open row (cleared
+    when the alert says ``cleared``) with ``repeat_count`` 1; a repeat bumps ``repeat_count`` and
+    ``last_seen`` and takes the latest fields; a repeat that is not cleared reopens a cleared alert.
+    A trap of an event an alert sync stored is such a repeat (the row keeps source ``sync``).
+    A new alert, a clear and a reopen queue their deliveries to the alert exporters in the same
+    transaction; a recovery alert (category ``recovery``) also clears the open faults it ends
+    (``cleared_by`` ``recovery``; see :func:`_clear_recovered`).
 
     :returns: ``(alert row dict, created)``.
     :raises InvalidInput: an unknown source or no sequence number.
@@ -187,6 +209,49 @@ def alert_record(storage_id: str, source: str, alert, seen_at: datetime.datetime
     except exc.IntegrityError:
         # a concurrent first sighting inserted the row between our read and insert: now it is a repeat
         return _record_once(storage_id, source, dict(values), now)
+
+
+def _record_many_once(items: list, now, want_rows: bool) -> list:
+    results, checked = [], set()
+    with write() as conn:
+        for storage_id, source, values in items:
+            if isinstance(values, exception.InvalidInput):
+                results.append(values)
+                continue
+            try:  # the storage is checked before anything of its alert is written
+                results.append(_record_in(conn, storage_id, source, dict(values), now, checked, want_rows))
+            except (exception.StorageNotFound, exception.StorageBeingDeleted) as e:
+                results.append(e)
+    return results
+
+
+@translate_errors
+def alert_record_many(records, seen_at: datetime.datetime | None = None, want_rows: bool = True) -> list:
+    """Store several alerts in one transaction, each as :func:`alert_record` would (the trap
+    receiver's sink: one commit per batch of traps, not per trap).
+
+    :param records: ``(storage_id, source, alert)`` triples, in order (a repeat later in the
+        list bumps the row an earlier one made).
+    :returns: one entry per record: ``(alert row dict, created)`` (the row None when not
+        ``want_rows``), or the error that kept that one out (the others are stored):
+        StorageNotFound, StorageBeingDeleted, or InvalidInput (an unknown source, no sequence number).
+    """
+    now = _naive_utc(seen_at) or utcnow()
+    items = []
+    for storage_id, source, alert in records:
+        try:
+            if source not in SOURCES:
+                raise exception.InvalidInput(f"alert source must be one of {', '.join(SOURCES)}")
+            items.append((storage_id, source, _alert_values(alert)))
+        except exception.InvalidInput as e:
+            items.append((storage_id, source, e))
+    if not items:
+        return []
+    try:
+        return _record_many_once(items, now, want_rows)
+    except exc.IntegrityError:
+        # a concurrent receiver inserted one of them first: now it is a repeat
+        return _record_many_once(items, now, want_rows)
 
 
 @translate_errors
@@ -378,24 +443,35 @@ def task_create_alert_sync(storage_id: str, priority: str) -> tuple[dict, bool]:
 def alert_sync_since(storage_id: str) -> datetime.datetime | None:
     """Where the next alert sync of the storage starts listing (UTC, aware), None for everything.
 
-    The oldest ``occur_time`` of its sync alerts still open (so the sync sees them cleared on the
-    array), else the newest one (only what came since); None when it has none (a first sync).
+    None until an alert sync of the storage has COMPLETED. Then the earlier of: the oldest
+    ``occur_time`` of its array alerts (trapped or synced) still open, so the sync sees them
+    cleared on the array; and the newest ``occur_time`` of what alert syncs have listed (the
+    alerts they stored, and those first seen before the latest completed one started). A trapped
+    alert alone never moves the start: events whose traps were lost before it are still listed.
     """
-    sync_rows = (alerts.c.storage_id == storage_id) & (alerts.c.source == "sync")
+    array_rows = (alerts.c.storage_id == storage_id) & (alerts.c.origin == "array")
     with read() as conn:
+        last_sync = conn.execute(sa.select(tasks.c.started_at).where(
+            tasks.c.storage_id == storage_id, tasks.c.type == TaskType.ALERT_SYNC,
+            tasks.c.status == TaskStatus.COMPLETED, tasks.c.started_at.is_not(None))
+            .order_by(tasks.c.finished_at.desc()).limit(1)).scalar_one_or_none()
+        if last_sync is None:
+            return None
         oldest_open = conn.execute(sa.select(sa.func.min(alerts.c.occur_time)).where(
-            sync_rows, alerts.c.state == "open")).scalar_one_or_none()
-        moment = oldest_open or conn.execute(
-            sa.select(sa.func.max(alerts.c.occur_time)).where(sync_rows)).scalar_one_or_none()
-    return moment.replace(tzinfo=datetime.UTC) if moment is not None else None
+            array_rows, alerts.c.state == "open")).scalar_one_or_none()
+        covered = conn.execute(sa.select(sa.func.max(alerts.c.occur_time)).where(
+            array_rows, (alerts.c.source == "sync") | (alerts.c.first_seen <= last_sync))).scalar_one_or_none()
+    moments = [m for m in (oldest_open, covered) if m is not None]
+    return min(moments).replace(tzinfo=datetime.UTC) if moments else None
 
 
 @translate_errors
 def alert_sync_apply(storage_id: str, task_id: str, owner: str | None, listed) -> dict:
     """Store what an alert sync listed (source ``sync``) and complete its task, in one transaction.
 
-    The stored fingerprints of the storage's sync alerts are read in one query; a listed alert
-    that is new is inserted, one whose fingerprint changed is updated (an open one the array now
+    The stored fingerprints of the storage's array alerts (source ``sync`` or ``trap``: one
+    identity, so a trapped event listed now is that row, never a second) are read in one query;
+    a listed alert that is new is inserted, one whose fingerprint changed is updated (an open one the array now
     reports cleared is counted ``cleared``, cleared by ``array``), an unchanged one is not
     written at all. Stored alerts the listing did not include are left as they are.
 
@@ -415,7 +491,7 @@ def alert_sync_apply(storage_id: str, task_id: str, owner: str | None, listed) -
             raise exception.SyncAborted(storage_id, "the storage was deleted")
         stored = {r.sequence_number: r for r in conn.execute(
             sa.select(alerts.c.id, alerts.c.sequence_number, alerts.c.fingerprint, alerts.c.state)
-            .where(alerts.c.storage_id == storage_id, alerts.c.source == "sync"))}
+            .where(alerts.c.storage_id == storage_id, alerts.c.origin == "array"))}
         for alert in listed:
             values = _alert_values(alert)
             if values["sequence_number"] in seen:
@@ -435,7 +511,7 @@ def alert_sync_apply(storage_id: str, task_id: str, owner: str | None, listed) -
                 state = {"state": "cleared", "cleared_at": now, "cleared_by": "array"} if cleared else \
                     {"state": "open", "cleared_at": None, "cleared_by": None}
                 inserts.append({**values, **state, "id": new_id(), "storage_id": storage_id, "source": "sync",
-                                "fingerprint": fingerprint, "first_seen": now, "last_seen": now,
+                                "origin": "array", "fingerprint": fingerprint, "first_seen": now, "last_seen": now,
                                 "repeat_count": 1, "created_at": now, "updated_at": now})
                 changes.append((inserts[-1]["id"], state["state"]))
                 continue

@@ -348,13 +348,15 @@ class DeploymentIdentity(Base):
 
 
 class Alert(Base, TimestampMixin):
-    """One alert of a storage: a repeat of the same (source, sequence number) bumps ``repeat_count``
-    and ``last_seen`` on this row, never a new row. ``resource_row_id`` is the inventory row's id when
-    the resource it concerns was known when the alert was recorded (revision 0012)."""
+    """One alert of a storage: a repeat of the same (origin, sequence number) bumps ``repeat_count``
+    and ``last_seen`` on this row, never a new row. ``origin`` is whose numbering the sequence
+    number is in: ``array`` (one array event, whether a trap or an alert sync brought it: both
+    paths share the row) or ``platform`` (revision 0014). ``resource_row_id`` is the inventory
+    row's id when the resource it concerns was known when the alert was recorded (revision 0012)."""
 
     __tablename__ = "alerts"
     __table_args__ = (
-        UniqueConstraint("storage_id", "source", "sequence_number"),
+        UniqueConstraint("storage_id", "origin", "sequence_number"),
         # retention: cleared alerts by age (only cleared ones have cleared_at)
         Index("ix_alerts_cleared_at", "cleared_at"),
         *list_indexes("alerts", sorts=("created_at", "last_seen")),
@@ -374,8 +376,10 @@ class Alert(Base, TimestampMixin):
     resource_row_id: Mapped[str | None] = mapped_column(ID)
     location: Mapped[str | None] = mapped_column(NAME)
     recovery_advice: Mapped[str | None] = mapped_column(Text)
-    # trap | sync | platform
+    # trap | sync | platform: the path that saw the alert first
     source: Mapped[str] = mapped_column(String(16), nullable=False)
+    # array (source trap or sync) | platform
+    origin: Mapped[str] = mapped_column(String(16), nullable=False)
     # open | cleared
     state: Mapped[str] = mapped_column(String(16), nullable=False)
     cleared_at: Mapped[datetime.datetime | None] = mapped_column(Timestamp)

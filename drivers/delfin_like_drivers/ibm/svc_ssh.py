@@ -22,7 +22,8 @@ controllers        ``lsnode`` (``lsnodecanister`` where ``lsnode`` is not suppor
 ports              ``lsportfc`` and ``lsportip`` (the node's own rows, not failover ones)
 disks              ``lsdrive``, ``lsdrive <id>``, ``lsmdisk`` (drive -> pool)
 alerts             ``lseventlog -fixed yes`` and ``lseventlog <seq>`` of each alert (see
-                   :mod:`.svc_events`); ``clear_alert`` runs ``svctask cheventlog -fix <seq>``
+                   :mod:`.svc_events`); ``clear_alert`` runs ``svctask cheventlog -fix <seq>``;
+                   ``parse_alert`` reads the array's event traps (no command)
 =================  ==============================================================
 
 Each CLI command (connecting included) finishes within ``access_info.timeout``
@@ -355,6 +356,14 @@ class SvcSshDriver(driver.StorageDriver):
             alert = svc_events.to_alert(row, detail)
             if since is None or (alert.occur_time is not None and alert.occur_time >= since):
                 yield alert
+
+    def parse_alert(self, trap: models.TrapInfo) -> models.Alert:
+        """The alert of the array's SNMP event trap (IBM's enterprise 1.3.6.1.4.1.2.6.190), with the
+        sequence number and fields :meth:`list_alerts` gives for that event; no SSH command.
+
+        :raises InvalidTrap: any other notification, or one without what it needs.
+        """
+        return svc_events.trap_to_alert(trap)
 
     def clear_alert(self, sequence_number: str) -> None:
         """Mark the event fixed with ``svctask cheventlog -fix``.

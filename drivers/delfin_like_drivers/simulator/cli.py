@@ -8,7 +8,10 @@ environment (``DELFIN_LIKE_SIMULATOR_PASSWORD``, ``..._COMMUNITY``, ``..._SNMP_A
 ``..._SNMP_PRIV_KEY``) or are generated; either way they are written to ``credentials.json``
 (mode 0600) in the state directory, whose path the JSON line gives. ``--churn-interval`` changes
 the arrays every so often (one log line per array and churn, on stderr); ``--tick`` moves their
-clocks with the wall clock so counters grow. SIGTERM or SIGINT stops everything and exits 0.
+clocks with the wall clock so counters grow. ``--trap-sink host:port[,community]`` makes every
+array send IBM SVC's SNMP trap (:mod:`.svc_traps`) for each event it raises, which the
+simulator-only SSH command ``svctask simraiseevent -kind disk`` does at run time.
+SIGTERM or SIGINT stops everything and exits 0.
 
 The SSH and SNMP front ends are imported only when switched on, so ``--no-ssh --no-snmp``
 works without their dependencies (paramiko, Debian's ``snmpd``).
@@ -100,6 +103,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="serve SNMPv2c with the community (default on)",
     )
     g.add_argument("--snmp-v3-user", help="also serve SNMPv3 authPriv (SHA/AES) for this user")
+    g = p.add_argument_group("events and traps")
+    g.add_argument(
+        "--trap-sink",
+        action="append",
+        default=[],
+        metavar="HOST:PORT[,COMMUNITY]",
+        help="send each event an array raises (simraiseevent over SSH) as IBM SVC's SNMPv2c trap to this "
+        "receiver, with COMMUNITY (default: the simulator's community); repeatable",
+    )
     p.add_argument("--state-dir", default=None, help=f"CA, host key, credentials (default {default_state_dir()})")
     p.add_argument("--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
     return p
@@ -114,6 +126,13 @@ def _check_ports(parser, args) -> None:
         parser.error("--arrays must be at least 1")
     if args.snmp and not args.snmp_v2c and not args.snmp_v3_user:
         parser.error("--no-snmp-v2c needs --snmp-v3-user")
+    from delfin_like_drivers.simulator import svc_traps
+
+    for sink in args.trap_sink:
+        try:
+            svc_traps.parse_sink(sink, "default")
+        except ValueError as e:
+            parser.error(f"--trap-sink: {e}")
 
 
 def _secret(name: str, generated) -> str:
@@ -158,6 +177,12 @@ class Simulator:
             )
             for i in range(args.arrays)
         ]
+        from delfin_like_drivers.simulator import svc_traps
+
+        sinks = [svc_traps.parse_sink(text, creds["community"]) for text in getattr(args, "trap_sink", [])]
+        # every array sends the traps of the events it raises to every sink
+        self.trap_senders = [svc_traps.TrapSender(array, sinks, state_dir).attach() for array in self.arrays] \
+            if sinks else []
         self.front_ends: list[tuple[int, str, object]] = []  # (array index, protocol, front end)
         self.clocks: list[WallClock] = []
         self._stop = threading.Event()
@@ -286,6 +311,8 @@ class Simulator:
                 else:
                     info.update(v2c=a.snmp_v2c, v3_user=a.snmp_v3_user)
                 entry[proto] = info
+            if self.trap_senders:
+                entry["trap_sinks"] = [sink.describe() for sink in self.trap_senders[index].sinks]
             arrays.append(entry)
         return {
             "event": "ready",

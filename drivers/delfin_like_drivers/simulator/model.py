@@ -13,11 +13,13 @@ it. Sizes are bytes; the front ends convert to their protocol's units.
 """
 
 import dataclasses
+import logging
 import random
 import threading
 import time
 import zlib
 
+LOG = logging.getLogger(__name__)
 GIB = 1024**3
 TIB = 1024**4
 
@@ -226,6 +228,7 @@ class SimulatedArray:
         self.faults: dict[str, Faults] = {"rest": Faults(), "ssh": Faults(), "snmp": Faults()}
         self.events: dict[int, SimEvent] = {}
         self._event_seq = 100
+        self._event_listeners: list = []  # called with each event raise_event logs (e.g. to send its trap)
         self.started_at = time.time()
         self._build(pools, volumes, nodes, disks_per_pool)
         self._build_events(events)
@@ -327,14 +330,37 @@ class SimulatedArray:
 
     # -- the event log ------------------------------------------------------------------
 
-    def raise_event(self, kind: str, resource_id: str, severity: str | None = None) -> SimEvent:
-        """Log an event of the catalogue's ``kind`` about ``resource_id`` now; returns it."""
+    def add_event_listener(self, listener) -> None:
+        """Call ``listener(event)`` (a copy) after each event :meth:`raise_event` logs, outside the lock;
+        a listener that raises is logged and the others still run (the event stays logged)."""
+        with self._lock:
+            self._event_listeners.append(listener)
+
+    def raise_event(self, kind: str, resource_id: str | None = None, severity: str | None = None) -> SimEvent:
+        """Log an event of the catalogue's ``kind`` about ``resource_id`` (default: the first resource
+        of that kind) now, tell the event listeners (who send its traps); returns it.
+
+        :raises ValueError: an unknown kind, or no such resource.
+        """
         if kind not in EVENT_CATALOGUE:
             raise ValueError(f"no event of kind {kind!r}")
+        if severity is not None and severity not in ("error", "warning", "informational"):
+            raise ValueError(f"no severity {severity!r}")
         with self._lock:
+            resource_id = resource_id or self._first(kind)
+            try:
+                self._resource_name(kind, resource_id)
+            except KeyError:
+                raise ValueError(f"the array has no {kind} {resource_id!r}") from None
             event = self._log(kind, resource_id, time.time(), severity=severity)
             self.generation += 1
-            return dataclasses.replace(event)
+            event, listeners = dataclasses.replace(event), list(self._event_listeners)
+        for listener in listeners:
+            try:
+                listener(dataclasses.replace(event))
+            except Exception:  # noqa: BLE001 - a failed trap must not undo the event
+                LOG.exception("event %s of %s: a listener failed", event.sequence, self.name)
+        return event
 
     def event_snapshot(self) -> Snapshot:
         """A Snapshot of the event log and the nodes only (the rest empty): cheap on a big array."""

@@ -279,9 +279,6 @@ class SnmpFrontEnd:
         :param varbinds: more ``(oid, type letter as snmptrap takes it, value)`` triples.
         :raises SnmpdNotFound: snmptrap is not installed. :raises RuntimeError: it failed.
         """
-        binary = shutil.which("snmptrap") or ("/usr/bin/snmptrap" if os.access("/usr/bin/snmptrap", os.X_OK) else None)
-        if binary is None:
-            raise SnmpdNotFound(f"snmptrap not found: install it with 'apt-get install -y {SNMPTRAP_PACKAGE}'")
         if self.community is None:
             raise ValueError("traps are sent with the v2c community: this front end has none")
         trap_oid = TRAP_OIDS.get(kind, kind)
@@ -300,15 +297,8 @@ class SnmpFrontEnd:
                       ("1.3.6.1.2.1.2.2.1.2", "s", port_id)]  # fmt: skip
             binds = [(f"{oid}.{index}", t, v) for oid, t, v in binds]
         binds += [tuple(str(x) for x in b) for b in varbinds]
-        uptime = str(int(self.array.clock * 100))
-        argv = [binary, "-v", "2c", "-c", self.community, "-m", "", "-M", "/dev/null",
-                f"udp:{target_host}:{target_port}", uptime, trap_oid]  # fmt: skip
-        for oid, kind_letter, value in binds:
-            argv += [oid, kind_letter, value]
-        env = {**os.environ, "SNMP_PERSISTENT_DIR": self.state_dir or tempfile.gettempdir(), "MIBS": ""}
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env)
-        if done.returncode != 0:
-            raise RuntimeError(f"snmptrap failed ({done.returncode}): {done.stderr.strip()[:200]}")
+        snmptrap(target_host, target_port, self.community, int(self.array.clock * 100), trap_oid, binds,
+                 state_dir=self.state_dir, timeout=timeout)
 
     def refresh(self) -> None:
         """Rebuild the MIB view at the next request (after changing the array's attributes directly)."""
@@ -526,6 +516,31 @@ class SnmpFrontEnd:
         self.requests += 1
         self._last_answer = time.monotonic()
         return snmp_mib.format_answer(found)
+
+
+def snmptrap(
+    target_host: str, target_port: int, community: str, uptime_ticks: int, trap_oid: str, varbinds,
+    state_dir: str | None = None, timeout: float = 10.0,
+) -> None:
+    """Send one SNMPv2c trap with net-snmp's ``snmptrap`` (numeric OIDs, no MIB files).
+
+    :param varbinds: ``(oid, type letter as snmptrap takes it, value)`` triples, in PDU order.
+    :param uptime_ticks: sysUpTime.0 of the notification, in hundredths of a second.
+    :raises SnmpdNotFound: snmptrap is not installed. :raises RuntimeError: it failed.
+    """
+    binary = shutil.which("snmptrap") or ("/usr/bin/snmptrap" if os.access("/usr/bin/snmptrap", os.X_OK) else None)
+    if binary is None:
+        raise SnmpdNotFound(f"snmptrap not found: install it with 'apt-get install -y {SNMPTRAP_PACKAGE}'")
+    host = f"[{target_host}]" if ":" in target_host else target_host
+    transport = "udp6" if ":" in target_host else "udp"
+    argv = [binary, "-v", "2c", "-c", community, "-m", "", "-M", "/dev/null",
+            f"{transport}:{host}:{target_port}", str(uptime_ticks), trap_oid]  # fmt: skip
+    for oid, kind_letter, value in varbinds:
+        argv += [str(oid), str(kind_letter), str(value)]
+    env = {**os.environ, "SNMP_PERSISTENT_DIR": state_dir or tempfile.gettempdir(), "MIBS": ""}
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env)
+    if done.returncode != 0:
+        raise RuntimeError(f"snmptrap failed ({done.returncode}): {done.stderr.strip()[:200]}")
 
 
 def _free_udp_port(host: str) -> int:

@@ -338,7 +338,7 @@ class SshFrontEnd:
             try:
                 view, opts = svc_cli.execute(
                     self._current_snapshot(), command, self.disabled_commands, self._read_counters,
-                    getattr(self.array, "fix_event", None),
+                    getattr(self.array, "fix_event", None), getattr(self.array, "raise_event", None),
                 )
             except svc_cli.CliError as e:
                 channel.sendall_stderr(f"{e}\n".encode())

@@ -14,12 +14,12 @@ import dataclasses
 import shlex
 
 from delfin_like_drivers.simulator import model, svc_views
-from delfin_like_drivers.simulator.svc_views import CliError, Detail, Table
+from delfin_like_drivers.simulator.svc_views import CliError, Detail, Message, Table
 
 UNSUPPORTED = "CMMVC7205E The command failed because it is not supported."
 MISSING = "CMMVC5707E Required parameters are missing."
 
-__all__ = ["COMMANDS", "CliError", "Detail", "Options", "Table", "execute", "mangle", "parse", "render"]
+__all__ = ["COMMANDS", "CliError", "Detail", "Message", "Options", "Table", "execute", "mangle", "parse", "render"]
 
 
 @dataclasses.dataclass
@@ -57,6 +57,9 @@ VALUE_FLAGS = {
 }  # fmt: skip
 # the one change command the simulator takes (svctask cheventlog -fix <sequence_number>)
 FIX_COMMAND = "cheventlog"
+# simulator-only, no SVC command: log an event now (and send its traps), see _raise
+RAISE_COMMAND = "simraiseevent"
+_RAISE_FLAGS = {"-kind": "kind", "-resource": "resource_id", "-severity": "severity"}
 
 
 def parse(command: str) -> tuple[str, Options]:
@@ -120,19 +123,54 @@ def _fix(command: str, disabled, fix_event) -> Detail | None:
     return Detail([])
 
 
+def _raise(command: str, disabled, raise_event) -> Message | None:
+    """``[svctask] simraiseevent -kind <kind> [-resource <model id>] [-severity error|warning|informational]``,
+    a simulator-only command (no SVC array has it): log an event of the model's catalogue now, which
+    sends its traps to the simulator's trap sinks; prints ``Event, sequence number [N], successfully
+    raised``. None for any other command; CliError when refused."""
+    try:
+        argv = shlex.split(command)
+    except ValueError:
+        return None
+    if argv and argv[0] == "svctask":
+        argv = argv[1:]
+    if not argv or argv[0] != RAISE_COMMAND:
+        return None
+    if RAISE_COMMAND in disabled or raise_event is None:
+        raise CliError(UNSUPPORTED)
+    args, kwargs = argv[1:], {}
+    if len(args) % 2:
+        raise CliError(MISSING)
+    for flag, value in zip(args[::2], args[1::2], strict=True):
+        if flag not in _RAISE_FLAGS or _RAISE_FLAGS[flag] in kwargs:
+            raise CliError(f"CMMVC5709E [{flag}] is not a supported parameter.")
+        kwargs[_RAISE_FLAGS[flag]] = value
+    if "kind" not in kwargs:
+        raise CliError(MISSING)
+    try:
+        event = raise_event(**kwargs)
+    except ValueError:
+        raise CliError(svc_views.NO_OBJECT) from None
+    return Message(f"Event, sequence number [{event.sequence}], successfully raised")
+
+
 def execute(
-    snap: model.Snapshot, command: str, disabled=frozenset(), read_counters=None, fix_event=None
-) -> tuple[Table | Detail, Options]:
+    snap: model.Snapshot, command: str, disabled=frozenset(), read_counters=None, fix_event=None, raise_event=None
+) -> tuple[Table | Detail | Message, Options]:
     """Run one command line against a snapshot: (the view, its output options); CliError when refused.
 
     ``disabled`` names commands to refuse as unsupported (older code levels, other models);
     ``read_counters`` (``ids -> (unix seconds, {id: Counters})``) reads live counters for the
     counters command (default: the snapshot's, at its clock); ``fix_event`` (``sequence -> bool``)
-    marks an event fixed for ``cheventlog -fix`` (without it the command is unsupported).
+    marks an event fixed for ``cheventlog -fix`` (without it the command is unsupported);
+    ``raise_event`` (the model's ``raise_event``) serves the simulator-only ``simraiseevent``.
     """
     fixed = _fix(command, disabled, fix_event)
     if fixed is not None:
         return fixed, Options()
+    raised = _raise(command, disabled, raise_event)
+    if raised is not None:
+        return raised, Options()
     name, opts = parse(command)
     if name in disabled:
         raise CliError(UNSUPPORTED)
@@ -158,8 +196,10 @@ def render_row(row: list[str], opts: Options) -> str:
     return d.join(_escape(v, d) for v in row)
 
 
-def render(view: Table | Detail, opts: Options) -> list[str]:
+def render(view: Table | Detail | Message, opts: Options) -> list[str]:
     """Every output line of a view (without line ends)."""
+    if isinstance(view, Message):
+        return [view.text]
     if isinstance(view, Detail):
         sep = opts.delim or " "
         return ["" if not k else f"{k}{sep}{_escape(v, opts.delim) if opts.delim else v}" for k, v in view.items]

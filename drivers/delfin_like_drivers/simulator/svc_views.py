@@ -45,6 +45,13 @@ class Detail:
     items: list[tuple[str, str]]  # ("", "") is the blank line between sections
 
 
+@dataclasses.dataclass
+class Message:
+    """The one line a change command prints (``Virtual Disk, id [0], successfully created``)."""
+
+    text: str
+
+
 def table(columns: str, rows: list[dict[str, object]]) -> Table:
     """A Table of the space-separated ``columns``; each row dict may leave columns out."""
     names = columns.split()
@@ -446,7 +453,8 @@ def _event_object_id(snap: model.Snapshot, e: model.SimEvent) -> str:
     return str(number(e.resource_id))
 
 
-def _event(snap: model.Snapshot, e: model.SimEvent) -> dict[str, object]:
+def event_row(snap: model.Snapshot, e: model.SimEvent) -> dict[str, object]:
+    """The concise ``lseventlog`` row of one event (its traps carry the same values)."""
     if e.svc_error_code:
         status = "alert"
     else:
@@ -464,7 +472,7 @@ def lseventlog(snap: model.Snapshot, opts) -> Table | Detail:
     default view leaves them out); ``lseventlog <sequence_number>`` is the detailed view of one."""
     if opts.obj is not None:
         e = find(snap.events, opts.obj, lambda e: (str(e.sequence),))
-        row = _event(snap, e)
+        row = event_row(snap, e)
         return detail(EVENTLOG, row, ("first_timestamp", row["last_timestamp"]),
                       ("first_timestamp_epoch", int(e.time)), ("last_timestamp_epoch", int(e.time)),
                       ("event_count", 1), ("auto_fixed", "no"), ("notification_type", e.severity),
@@ -472,4 +480,4 @@ def lseventlog(snap: model.Snapshot, opts) -> Table | Detail:
                       ("error_code_text", e.message.split(":", 1)[0] if e.svc_error_code else ""))  # fmt: skip
     show_fixed = opts.flags.get("-fixed", "no") == "yes"
     events = sorted(snap.events, key=lambda e: e.sequence)
-    return table(EVENTLOG, [_event(snap, e) for e in events if show_fixed or not e.fixed])
+    return table(EVENTLOG, [event_row(snap, e) for e in events if show_fixed or not e.fixed])

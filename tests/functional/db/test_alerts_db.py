@@ -56,10 +56,13 @@ def test_a_repeated_alert_is_one_row_with_a_count(storage):
     assert not created and again["id"] == row["id"] and again["repeat_count"] == 2
     assert again["first_seen"] == row["first_seen"] and again["last_seen"] > row["last_seen"]
     assert again["description"] == "again"
-    # the same sequence number from another source is another alert
-    _, created = db_api.alert_record(storage["id"], "sync", {"sequence_number": "42", "alert_id": "x",
-                                                               "alert_name": "x", "severity": "minor",
-                                                               "category": "event", "type": "equipment"})
+    # the same array event seen by alert sync is the same alert (trap and sync share the identity)
+    synced, created = db_api.alert_record(storage["id"], "sync", {"sequence_number": "42", "alert_id": "x",
+                                                                  "alert_name": "x", "severity": "minor",
+                                                                  "category": "event", "type": "equipment"})
+    assert not created and synced["id"] == row["id"] and synced["source"] == "trap"
+    # the platform numbers its own alerts: the same sequence number there is another alert
+    _, created = db_api.alert_record(storage["id"], "platform", _Alert("42"))
     assert created
     assert len(db_api.alert_list({"storage_id": storage["id"]})) == 2
 
@@ -169,3 +172,22 @@ def test_alerts_and_alert_source_go_with_their_storage(storage):
         db_api.alert_record(storage["id"], "trap", _Alert("2"))
     db_api.storage_remove(storage["id"])
     assert db_api.alert_list() == [] and db_api.alert_source_list() == []
+
+
+def test_record_many_is_one_batch_that_skips_a_storage_gone(storage):
+    """The trap sink's batch: repeats within it bump the row an earlier one made; an alert of a
+    storage that is gone is reported for that one, the others are stored."""
+    results = db_api.alert_record_many([
+        (storage["id"], "trap", _Alert("61")),
+        ("no-such-storage", "trap", _Alert("62")),
+        (storage["id"], "trap", _Alert("61", description="again")),
+        (storage["id"], "sync", _Alert("63")),
+    ], want_rows=False)
+    assert [r if isinstance(r, exception.StorageNotFound) else r[1] for r in results][0::2] == [True, False]
+    assert isinstance(results[1], exception.StorageNotFound) and results[3] == (None, True)
+    rows = {r["sequence_number"]: r for r in db_api.alert_list({"storage_id": storage["id"]})}
+    assert (rows["61"]["repeat_count"], rows["61"]["description"], rows["63"]["source"]) == (2, "again", "sync")
+    bad = db_api.alert_record_many([(storage["id"], "nowhere", _Alert("64")), (storage["id"], "trap", _Alert("")),
+                                    (storage["id"], "trap", _Alert("65"))])
+    assert [type(r).__name__ for r in bad[:2]] == ["InvalidInput", "InvalidInput"] and bad[2][1] is True
+    assert "64" not in {r["sequence_number"] for r in db_api.alert_list({"storage_id": storage["id"]})}

@@ -322,3 +322,82 @@ def test_upgrade_from_0012_adds_the_alert_delivery_outbox_with_rows_in_place(emp
             assert "alert_deliveries" not in tables and "alerts" in tables
     finally:
         engine.dispose()
+
+
+def test_upgrade_from_0013_merges_trap_and_sync_rows_of_one_event(empty_db):
+    """0014 keys alerts on (storage, origin, sequence number): the trap row and the sync row of one
+    array event already stored become one row (the older kept, the fields of the one written last,
+    the trap's repeat count plus one when the sync came first); platform rows and lone rows stay
+    as they are; the dropped row's pending deliveries move to the kept one (but for an exporter and
+    event it has); a second row of one event is refused; the downgrade puts the old key back."""
+    migration.upgrade("0013", url=empty_db)
+    engine = db_engine.create_engine(empty_db)
+    insert = sa.text(
+        "INSERT INTO alerts (id, storage_id, sequence_number, alert_id, alert_name, severity, category, type,"
+        " description, resource_type, source, state, cleared_at, cleared_by, first_seen, last_seen, repeat_count,"
+        " fingerprint, created_at, updated_at) VALUES (:id, 's1', :seq, 'a', 'a', 'major', 'fault', 'equipment',"
+        " :descr, 'storage', :source, :state, :cleared_at, :cleared_by, :first, :last, :count, :fp, :first,"
+        " :updated)")
+
+    def row(id, seq, source, first, last, count=1, updated=None, descr="", state="open", cleared_by=None):
+        return {"id": id, "seq": seq, "source": source, "first": f"2026-01-01 00:{first:02d}:00",
+                "last": f"2026-01-01 00:{last:02d}:00", "count": count, "descr": descr, "state": state,
+                "updated": f"2026-01-01 00:{updated or last:02d}:00", "fp": f"fp-{id}",
+                "cleared_at": f"2026-01-01 00:{last:02d}:00" if state == "cleared" else None,
+                "cleared_by": cleared_by}
+
+    try:
+        _storage_with_volumes(engine, 1)
+        with engine.begin() as conn:
+            conn.execute(insert, [
+                # event 7: trapped 3 times from minute 1 to 20, then listed by a sync at minute 10 (fixed)
+                row("t7", "7", "trap", 1, 20, count=3, descr="by trap"),
+                row("s7", "7", "sync", 10, 10, updated=30, descr="by sync", state="cleared", cleared_by="array"),
+                # event 8: synced at minute 2, trapped twice later
+                row("s8", "8", "sync", 2, 2, descr="listed"),
+                row("t8", "8", "trap", 5, 9, count=2, descr="trapped"),
+                row("t9", "9", "trap", 3, 3),  # trapped only
+                row("p7", "7", "platform", 4, 4),  # the platform's own number 7
+            ])
+            conn.execute(sa.text(
+                "INSERT INTO alert_deliveries (alert_uuid, exporter, event, generation, attempts, next_attempt_at,"
+                " created_at) VALUES (:a, :x, :e, 0, 0, '2026-01-01', '2026-01-01')"), [
+                {"a": "t7", "x": "alertmanager", "e": "firing"}, {"a": "s7", "x": "alertmanager", "e": "firing"},
+                {"a": "s7", "x": "alertmanager", "e": "resolved"}, {"a": "t8", "x": "jsonl", "e": "firing"}])
+        engine.dispose()
+        migration.upgrade("0014", url=empty_db)
+        with engine.begin() as conn:
+            uniques = {tuple(u["column_names"]) for u in sa.inspect(conn).get_unique_constraints("alerts")}
+            assert ("storage_id", "origin", "sequence_number") in uniques
+            assert ("storage_id", "source", "sequence_number") not in uniques
+            got = {r.id: r for r in conn.execute(sa.text(
+                "SELECT id, sequence_number, source, origin, description, state, cleared_by, repeat_count,"
+                " first_seen, last_seen FROM alerts"))}
+            assert set(got) == {"t7", "s8", "t9", "p7"}
+            t7, s8 = got["t7"], got["s8"]
+            assert (t7.source, t7.origin, t7.description, t7.state, t7.cleared_by, t7.repeat_count) == (
+                "trap", "array", "by sync", "cleared", "array", 3)
+            assert (_as_datetime(t7.first_seen).minute, _as_datetime(t7.last_seen).minute) == (1, 20)
+            assert (s8.source, s8.description, s8.repeat_count) == ("sync", "trapped", 3)
+            assert (_as_datetime(s8.first_seen).minute, _as_datetime(s8.last_seen).minute) == (2, 9)
+            assert (got["t9"].origin, got["t9"].repeat_count, got["p7"].origin) == ("array", 1, "platform")
+            deliveries = sorted(tuple(r) for r in conn.execute(sa.text(
+                "SELECT alert_uuid, exporter, event FROM alert_deliveries")))
+            assert deliveries == [("s8", "jsonl", "firing"), ("t7", "alertmanager", "firing"),
+                                  ("t7", "alertmanager", "resolved")]
+        with pytest.raises(sa.exc.IntegrityError):  # a sync row of trapped event 9: the same alert
+            with engine.begin() as conn:
+                conn.execute(sa.text(
+                    "INSERT INTO alerts (id, storage_id, sequence_number, alert_id, alert_name, severity, category,"
+                    " type, resource_type, source, origin, state, first_seen, last_seen, repeat_count, fingerprint,"
+                    " created_at) VALUES ('s9', 's1', '9', 'a', 'a', 'major', 'fault', 'equipment', 'storage',"
+                    " 'sync', 'array', 'open', '2026-01-01', '2026-01-01', 1, 'f', '2026-01-01')"))
+        engine.dispose()
+        migration.downgrade("0012", url=empty_db)
+        with engine.connect() as conn:
+            uniques = {tuple(u["column_names"]) for u in sa.inspect(conn).get_unique_constraints("alerts")}
+            assert ("storage_id", "source", "sequence_number") in uniques
+            assert "origin" not in {c["name"] for c in sa.inspect(conn).get_columns("alerts")}
+            assert conn.execute(sa.text("SELECT COUNT(*) FROM alerts")).scalar() == 4
+    finally:
+        engine.dispose()

@@ -1,5 +1,6 @@
 """The alert sync job in-process against the fake driver, on SQLite, PostgreSQL and MariaDB (issue 14)."""
 
+import dataclasses
 import json
 import uuid
 
@@ -131,3 +132,53 @@ def test_deleting_the_storage_cancels_a_queued_alert_sync(storage):
     task, _ = db_api.task_create_alert_sync(storage["id"], "urgent")
     db_api.storage_mark_deleting(storage["id"])
     assert db_api.task_get(task["id"])["status"] == TaskStatus.CANCELLED
+
+
+def test_trap_and_sync_of_one_event_are_one_alert(storage):
+    """One identity for an array event (revision 0014): an alert sync of trapped events updates
+    those rows only where the listing differs, never adds a second; a trap of a synced event is a
+    repeat; a platform alert with the same sequence number stays its own row."""
+    from delfin_like import driver_manager
+
+    sid = storage["id"]
+    driver = driver_manager.load(driver_manager.access_info_from_stored(db_api.access_info_get(sid)))
+    listed = {a.sequence_number: a for a in driver.list_alerts(None)}
+    # traps of events 1 and 2 read exactly as listed; event 3's trap carried less (no description)
+    trapped = {seq: db_api.alert_record(sid, "trap", listed[seq])[0] for seq in ("1", "2")}
+    trapped["3"] = db_api.alert_record(sid, "trap", dataclasses.replace(listed["3"], description=""))[0]
+    db_api.alert_record(sid, "platform", {**dataclasses.asdict(listed["1"]), "alert_id": "unreachable"})
+    result = _run(sid)
+    assert result == {"added": 7, "updated": 1, "cleared": 0, "unchanged": 2, "rows_written": 8}
+    rows = db_api.alert_list({"storage_id": sid}, None, None, None, None)
+    array_rows = {r["sequence_number"]: r for r in rows if r["source"] != "platform"}
+    assert len(array_rows) == 10 and sum(r["source"] == "platform" for r in rows) == 1
+    for seq, before in trapped.items():  # the same rows: first seen by trap, filled in by the sync
+        after = array_rows[seq]
+        assert (after["id"], after["source"], after["repeat_count"]) == (before["id"], "trap", 1)
+        assert after["description"] == listed[seq].description
+    assert array_rows["2"]["last_seen"] == trapped["2"]["last_seen"]  # unchanged: not written at all
+    # a synced event trapped later is a repeat of its row
+    row, created = db_api.alert_record(sid, "trap", listed["4"])
+    assert not created and row["id"] == array_rows["4"]["id"] and row["repeat_count"] == 2
+    assert row["source"] == "sync"
+    assert _run(sid)["rows_written"] == 0  # and the next sync sees nothing new
+
+
+def test_a_trapped_event_does_not_move_where_the_next_sync_starts(storage):
+    """Traps lost before a trapped event are still listed: the start is what syncs have listed."""
+    import datetime
+
+    sid = storage["id"]
+    late = {"sequence_number": "99", "alert_id": "x", "alert_name": "x", "severity": "major", "category": "fault",
+            "type": "equipment", "occur_time": datetime.datetime(2030, 1, 1, tzinfo=datetime.UTC)}
+    db_api.alert_record(sid, "trap", {**late, "sequence_number": "98",
+                                      "occur_time": datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC)})
+    assert db_api.alert_sync_since(sid) is None  # no alert sync yet: everything, whatever was trapped
+    _run(sid)
+    for row in db_api.alert_list({"storage_id": sid}, None, None, None, None):
+        db_api.alert_clear(row["id"], "test")
+    newest = max(r["occur_time"] for r in _sync_alerts(sid).values()).replace(tzinfo=datetime.UTC)
+    assert db_api.alert_sync_since(sid) == newest
+    # a trapped 99, open and newer than any listed alert, does not move the start past lost traps
+    db_api.alert_record(sid, "trap", late)
+    assert db_api.alert_sync_since(sid) == newest

@@ -1,0 +1,222 @@
+"""Trap receive-to-visible-in-the-API latency: p50/p99 and lost, at fixed rates (issue 14).
+
+A ``delfin-like-all-in-one`` process (SQLite under a temporary state path, its trap receiver on,
+or ``--connection`` another database) gets a fake storage and its v2c snmp-config over the REST
+API. A sender process replays net-snmp's own datagram (``snmptrap`` of the fake driver's
+enterprise trap, captured once) at a fixed rate, each copy with its own sequence-number varbind
+(a fixed-width number written into the captured bytes, so every BER length stays the same), and
+notes when it sent each. A reader thread here polls ``GET /v1/alerts?storage_id=..&sort=
+created_at:desc&since=<the newest row seen, less 0.5 s>`` (the newest first, at most ``--page`` rows)
+over HTTP and notes when each
+sequence number is first listed. Latency = first listed - sent (one clock: the same machine);
+``lost`` = sent and never listed within ``--settle`` seconds of the last one.
+
+    python benchmarks/trap_latency_bench.py                   # 500/s and 1,000/s, 5 s each
+    python benchmarks/trap_latency_bench.py --rates 500 --seconds 10
+"""
+
+import argparse
+import datetime
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+import requests
+
+FAKE_TRAP_OID = "1.3.6.1.4.1.99999.1.1"
+FIELD = "1.3.6.1.4.1.99999.1."
+COMMUNITY = "bench-latency"
+PLACEHOLDER = b"seq-000000000"  # the sequence varbind as captured; each copy writes its number over the digits
+
+
+def _free_port(kind=socket.SOCK_STREAM) -> int:
+    with socket.socket(socket.AF_INET, kind) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def capture(binary: str, workdir: str) -> bytes:
+    """One datagram exactly as ``snmptrap`` sends the fake enterprise trap."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.settimeout(10)
+        env = {"PATH": os.environ.get("PATH", ""), "MIBS": "", "SNMPCONFPATH": workdir, "HOME": workdir,
+               "SNMP_PERSISTENT_DIR": os.path.join(workdir, "persist")}
+        subprocess.run([binary, "-v", "2c", "-c", COMMUNITY, f"127.0.0.1:{sock.getsockname()[1]}", "",
+                        FAKE_TRAP_OID, FIELD + "1", "s", PLACEHOLDER.decode(), FIELD + "2", "s", "BENCH_LATENCY",
+                        FIELD + "3", "s", "major", FIELD + "4", "s", "latency benchmark trap"],
+                       env=env, check=True, timeout=10, capture_output=True)
+        datagram = sock.recv(65536)
+    assert datagram.count(PLACEHOLDER) == 1
+    return datagram
+
+
+def send(port: int, datagram: bytes, first: int, count: int, rate: float, out_path: str) -> None:
+    """Sender process: ``count`` traps at ``rate``/s, sequence numbers from ``first``; writes the send times."""
+    at = datagram.index(PLACEHOLDER) + 4
+    width = len(PLACEHOLDER) - 4
+    sent = []
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        start = time.perf_counter()
+        for i in range(count):
+            due = start + i / rate
+            if (wait := due - time.perf_counter()) > 0:
+                time.sleep(wait)  # no spinning: the sender must not take a core from the receiver
+            number = str(first + i).zfill(width).encode()
+            sock.sendto(datagram[:at] + number + datagram[at + width:], ("127.0.0.1", port))
+            sent.append(time.time())
+    with open(out_path, "w") as f:
+        json.dump(sent, f)
+
+
+class Reader(threading.Thread):
+    """Polls the newest alerts of the storage; ``seen[sequence_number]`` = when first listed (time.time())."""
+
+    def __init__(self, api: str, storage_id: str, page: int):
+        super().__init__(daemon=True)
+        self.session = requests.Session()
+        self.url = f"{api}/v1/alerts"
+        self.params = {"storage_id": storage_id, "sort": "created_at:desc", "limit": page}
+        self.seen: dict[str, float] = {}
+        self.stored: dict[str, float] = {}  # first_seen of the row (when the receiver stored it)
+        self.polls = 0
+        self.poll_seconds: list[float] = []
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            began = time.perf_counter()
+            # only what was stored since the newest row seen (less a margin), newest first
+            newest = max(self.stored.values(), default=time.time() - 2)
+            since = datetime.datetime.fromtimestamp(newest - 0.5, datetime.UTC).isoformat()
+            rows = self.session.get(self.url, params={**self.params, "since": since}, timeout=30).json()["alerts"]
+            now = time.time()
+            self.poll_seconds.append(time.perf_counter() - began)
+            self.polls += 1
+            for row in rows:
+                if row["sequence_number"] not in self.seen:
+                    self.seen[row["sequence_number"]] = now
+                    stamp = datetime.datetime.fromisoformat(row["first_seen"].replace("Z", "+00:00"))
+                    self.stored[row["sequence_number"]] = stamp.replace(tzinfo=stamp.tzinfo or datetime.UTC).timestamp()
+
+
+def _quantile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q * len(values)))]
+
+
+def run_rate(api: str, storage_id: str, trap_port: int, datagram: bytes, rate: float, seconds: float, first: int,
+             page: int, settle: float, workdir: str) -> dict:
+    count = int(rate * seconds)
+    reader = Reader(api, storage_id, page)
+    reader.start()
+    out_path = os.path.join(workdir, f"sent-{first}.json")
+    subprocess.run([sys.executable, __file__, "--send", str(trap_port), datagram.hex(), str(first), str(count),
+                    str(rate), out_path], check=True)
+    with open(out_path) as f:
+        sent = json.load(f)
+    wanted = {PLACEHOLDER[:4].decode() + str(first + i).zfill(len(PLACEHOLDER) - 4): t for i, t in enumerate(sent)}
+    deadline = time.monotonic() + settle
+    while time.monotonic() < deadline and not wanted.keys() <= reader.seen.keys():
+        time.sleep(0.05)
+    reader.stop.set()
+    reader.join(30)
+    latencies = [reader.seen[s] - t for s, t in wanted.items() if s in reader.seen]
+    stored = [reader.stored[s] - t for s, t in wanted.items() if s in reader.stored]
+    return {
+        "rate": rate,
+        "sent": count,
+        "send_seconds": round(sent[-1] - sent[0], 3) if sent else 0,
+        "visible": len(latencies),
+        "lost": count - len(latencies),
+        "latency_p50_s": round(_quantile(latencies, 0.5), 3) if latencies else None,
+        "latency_p99_s": round(_quantile(latencies, 0.99), 3) if latencies else None,
+        "latency_max_s": round(max(latencies), 3) if latencies else None,
+        "stored_p50_s": round(_quantile(stored, 0.5), 3) if stored else None,  # sent -> row written
+        "stored_p99_s": round(_quantile(stored, 0.99), 3) if stored else None,
+        "reader_polls": reader.polls,
+        "reader_poll_p50_s": round(_quantile(reader.poll_seconds, 0.5), 4),
+    }
+
+
+def _wait_for(what: str, probe, timeout: float = 60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if probe():
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit(f"{what}: not within {timeout} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rates", default="500,1000")
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--page", type=int, default=1000, help="rows per reader poll (newest first)")
+    parser.add_argument("--settle", type=float, default=15.0, help="seconds to wait for the last traps")
+    parser.add_argument("--connection", help="[database] connection of the all-in-one (default: SQLite)")
+    parser.add_argument("--send", nargs=6, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.send:
+        port, data, first, count, rate, out_path = args.send
+        send(int(port), bytes.fromhex(data), int(first), int(count), float(rate), out_path)
+        return
+    binary = shutil.which("snmptrap")
+    if binary is None:
+        sys.exit("snmptrap is not installed (apt-get install -y snmp)")
+    aio_bin = os.path.join(os.path.dirname(sys.executable), "delfin-like-all-in-one")
+    with tempfile.TemporaryDirectory() as workdir:
+        datagram = capture(binary, workdir)
+        api_port, trap_port = _free_port(), _free_port(socket.SOCK_DGRAM)
+        conf = os.path.join(workdir, "aio.conf")
+        with open(conf, "w") as f:
+            f.write(f"[DEFAULT]\nstate_path = {workdir}/state\n[api]\nport = {api_port}\n"
+                    f"[all_in_one]\ndemo_storage = false\n"
+                    f"[alert_receiver]\nhost = 127.0.0.1\nport = {trap_port}\npoll_interval = 0.5\n"
+                    f"queue_size = 100000\n")
+            if args.connection:
+                f.write(f"[database]\nconnection = {args.connection}\n")
+        log = open(os.path.join(workdir, "aio.log"), "wb")
+        aio = subprocess.Popen([aio_bin, "--config-file", conf], stdout=log, stderr=subprocess.STDOUT)
+        api = f"http://127.0.0.1:{api_port}"
+        try:
+            _wait_for("the API", lambda: requests.get(f"{api}/healthz", timeout=5).status_code == 200)
+            r = requests.post(f"{api}/v1/storages", timeout=30, json={
+                "vendor": "fake_storage", "model": "fake_driver", "extra_attributes": {"pools": 1, "volumes": 2},
+                "rest": {"host": "192.0.2.99", "port": 8443, "username": "admin", "password": "bench-pw"}})
+            r.raise_for_status()
+            storage_id = r.json()["id"]
+            requests.put(f"{api}/v1/storages/{storage_id}/snmp-config", timeout=10, json={
+                "host": "127.0.0.1", "version": "snmpv2c", "community_string": COMMUNITY}).raise_for_status()
+            log_path = os.path.join(workdir, "aio.log")
+            _wait_for("the receiver applying the source",
+                      lambda: "trap receiver: 1 alert sources applied" in open(log_path, errors="replace").read())
+            result = {"load_average_before": os.getloadavg(), "cpus": os.cpu_count(),
+                      "database": args.connection or "sqlite (all-in-one default)", "seconds_per_rate": args.seconds,
+                      "reader_page": args.page, "runs": []}
+            first = 0
+            for rate in (float(x) for x in args.rates.split(",")):
+                result["runs"].append(run_rate(api, storage_id, trap_port, datagram, rate, args.seconds, first,
+                                               args.page, args.settle, workdir))
+                first += int(rate * args.seconds)
+            result["load_average_after"] = os.getloadavg()
+        finally:
+            aio.terminate()
+            aio.wait(60)
+            log.close()
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
