@@ -2,6 +2,7 @@
 
 from delfin_like.conf import (
     alert_receiver,
+    alert_sync,
     all_in_one,
     api,
     coordination,
@@ -21,6 +22,7 @@ def list_opts():
     return [
         ("DEFAULT", default.opts),
         (alert_receiver.group, alert_receiver.opts),
+        (alert_sync.group, alert_sync.opts),
         (all_in_one.group, all_in_one.opts),
         (api.group, api.opts),
         (coordination.group, coordination.opts),

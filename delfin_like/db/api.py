@@ -64,6 +64,10 @@ sync_policy_set = _schedules.sync_policy_set
 sync_policy_clear = _schedules.sync_policy_clear
 schedules_due = _schedules.schedules_due
 schedule_fire = _schedules.schedule_fire
+# periodic alert sync (issue 14): missing schedules created; paused while the driver lists no alerts
+alert_sync_schedules_ensure = _schedules.alert_sync_schedules_ensure  # (interval, limit=500) -> created
+alert_sync_schedule_pause = _schedules.alert_sync_schedule_pause  # (storage_id) -> paused now
+alert_sync_schedule_resume = _schedules.alert_sync_schedule_resume  # (storage_id) -> resumed now
 
 # task managers' records
 task_manager_register = _members.task_manager_register

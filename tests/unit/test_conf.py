@@ -18,6 +18,7 @@ SAMPLE = pathlib.Path(__file__).resolve().parents[2] / "etc" / "delfin_like" / "
 OPTION_LINE = re.compile(r"^#(\w+) =")
 GROUPS = (
     "alert_receiver",
+    "alert_sync",
     "all_in_one",
     "api",
     "coordination",

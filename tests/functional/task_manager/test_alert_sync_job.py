@@ -91,14 +91,31 @@ def test_a_driver_that_cannot_list_alerts_fails_the_task(any_db, tmp_path):
     CONF.set_override("backend_url", f"file://{tmp_path}/locks", group="coordination")
     try:
         storage, _ = register(registration_body(volumes=1, pools=1, alerts=3))
-        _use_generic_snmp(storage["id"])
-        task, _ = db_api.task_create_alert_sync(storage["id"], "urgent")
+        sid = storage["id"]
+        # its periodic alert sync, as the scheduler gives a storage that has none
+        assert db_api.alert_sync_schedules_ensure(600) >= 1
+        access = models.AccessInfo.__table__
+        with db_engine.read() as conn:
+            fake_access = dict(conn.execute(access.select().where(access.c.storage_id == sid)).one()._mapping)
+        _use_generic_snmp(sid)
+        task, _ = db_api.task_create_alert_sync(sid, "urgent")
         mgr = tm_manager.TaskManager(fakes.RecordingTaskAPI())
         status = mgr.run_task(None, task["id"])
         done = db_api.task_get(task["id"])
         assert status == TaskStatus.FAILED, done
         assert "cannot" in done["error"]
-        assert _sync_alerts(storage["id"]) == {}
+        assert _sync_alerts(sid) == {}
+        # one failed alert sync, not one per period: the schedule is paused (its interval kept)
+        policy = db_api.sync_policy_get(sid)
+        assert (policy["alert_sync_interval"], policy["alert_sync_enabled"]) == (600, False)
+        # the driver lists alerts again (here: the fake back): the next alert sync that completes resumes it
+        with db_engine.write() as conn:
+            conn.execute(access.update().where(access.c.storage_id == sid).values(
+                vendor=fake_access["vendor"], model=fake_access["model"], snmp=None))
+        task, _ = db_api.task_create_alert_sync(sid, "urgent")
+        assert mgr.run_task(None, task["id"]) == TaskStatus.COMPLETED
+        assert len(_sync_alerts(sid)) == 3
+        assert db_api.sync_policy_get(sid)["alert_sync_enabled"] is True
     finally:
         coordination.stop()
 
