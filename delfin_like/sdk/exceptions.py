@@ -40,6 +40,11 @@ class BackendError(DriverError):
     """The back end answered with an error or with data the driver cannot use."""
 
 
+class AlertIncomplete(BackendError):
+    """The notification stands for an alert it does not carry whole (e.g. no sequence number); the
+    array's event log has it, so the platform runs an alert sync of the storage."""
+
+
 class NotSupported(DriverError):
     """The driver cannot do what was asked (e.g. it collects no performance metrics)."""
 
