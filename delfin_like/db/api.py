@@ -95,6 +95,7 @@ perf_batches_expire = _metrics.perf_batches_expire
 metric_latest_put = _latest.metric_latest_put
 metric_latest_rows = _latest.metric_latest_rows
 perf_collection_states = _latest.perf_collection_states
+alerts_open_counts = _latest.alerts_open_counts  # () -> open alerts per storage and severity (issue 14)
 
 # preprocessing jobs of computational storage: the row mirrors the back end's record
 job_create = _jobs.job_create  # (storage_id, spec, priority) -> (job, submit task); one transaction

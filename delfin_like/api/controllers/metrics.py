@@ -11,6 +11,8 @@ serial_number, resource_type, resource_id, resource_name. The collection's
 own health is there too: ``delfin_like_perf_last_window_end_timestamp_seconds``,
 ``delfin_like_perf_gaps_total``, ``delfin_like_perf_gap_seconds_total``,
 ``delfin_like_perf_consecutive_failures`` and ``delfin_like_perf_pending_batches``.
+Alerts (issue 14): ``delfin_like_alerts_open`` per storage (storage_id, storage_name,
+serial_number) and severity, 0 for the severities a storage has no open alert of.
 A process may add its own families (:func:`register_local`): the all-in-one adds its trap
 receiver's counters (``delfin_like_trap_*_total``).
 """
@@ -68,6 +70,16 @@ class LatestSamplesCollector:
             family.add_metric([v or "" for v in labels], value)
         yield from families.values()
         yield from self._collection_health()
+        yield self._open_alerts()
+
+    @staticmethod
+    def _open_alerts():
+        family = GaugeMetricFamily(PREFIX + "alerts_open", "Open alerts of the storage by severity",
+                                   labels=("storage_id", "storage_name", "serial_number", "severity"))
+        for row in db_api.alerts_open_counts():
+            family.add_metric([row["storage_id"], row["storage_name"] or "", row["serial_number"] or "",
+                               row["severity"]], row["open"])
+        return family
 
     @staticmethod
     def _collection_health():
