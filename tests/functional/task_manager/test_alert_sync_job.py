@@ -148,3 +148,34 @@ def test_deleting_the_storage_cancels_a_queued_alert_sync(storage):
     task, _ = db_api.task_create_alert_sync(storage["id"], "urgent")
     db_api.storage_mark_deleting(storage["id"])
     assert db_api.task_get(task["id"])["status"] == TaskStatus.CANCELLED
+
+
+def test_alerts_link_to_the_inventory_rows_they_concern(any_db, tmp_path):
+    from delfin_like.conf import CONF
+    from tests.db_helpers import sync
+
+    CONF.set_override("backend_url", f"file://{tmp_path}/locks", group="coordination")
+    try:
+        storage, task = register(registration_body(volumes=30, pools=3, alerts=60,
+                                                   serial_number=f"ALLINK{uuid.uuid4().hex[:12]}"))
+        sid = storage["id"]
+        sync(sid, task["id"])
+        assert _run(sid)["added"] == 60
+        rows = _sync_alerts(sid)
+        inventory = {}
+        for resource_type, native in (("storage_pool", "native_storage_pool_id"), ("volume", "native_volume_id"),
+                                      ("controller", "native_controller_id"), ("port", "native_port_id"),
+                                      ("disk", "native_disk_id")):
+            for row in db_api.resource_list(f"{resource_type}s", {"storage_id": sid}, None, None, None, None):
+                inventory[(resource_type, row[native])] = row["id"]
+        kinds = set()
+        for alert in rows.values():
+            if alert["resource_type"] == "storage":
+                assert alert["resource_row_id"] == sid
+            else:
+                key = (alert["resource_type"], alert["native_resource_id"])
+                assert alert["resource_row_id"] == inventory[key], alert
+            kinds.add(alert["resource_type"])
+        assert len(kinds) >= 4  # the fake spreads its alerts over the resource types
+    finally:
+        coordination.stop()
