@@ -206,3 +206,14 @@ def test_no_snmp_config_flag_takes_a_secret_value(served):
         code, out, _ = _run(served, "snmp-config", "set", sid, "--host", "h", "--snmp-version", "snmpv2c", flag, "x")
         assert code != 0 and out == ""
     assert urls == []
+
+
+def test_sync_policy_shows_and_sets_the_periodic_alert_sync(served):
+    _, (sid, _other), _ = served
+    shown = _json(served, "storage", "sync-policy", "show", sid)
+    assert (shown["alert_sync_interval"], shown["alert_sync_enabled"]) == (CONF.alert_sync.interval, True)
+    changed = _json(served, "storage", "sync-policy", "set", sid, "--alert-sync-interval", "900")
+    assert (changed["alert_sync_interval"], changed["alert_sync_enabled"]) == (900, True)
+    assert changed["next_alert_sync_at"]
+    off = _json(served, "storage", "sync-policy", "set", sid, "--alert-sync-interval", "0")
+    assert (off["alert_sync_interval"], off["alert_sync_enabled"], off["next_alert_sync_at"]) == (None, False, None)
