@@ -99,3 +99,36 @@ def test_no_interval_configured_creates_nothing_and_deleting_storages_are_left_o
     assert db_api.alert_sync_schedules_ensure(300) == 1
     assert db_api.sync_policy_get(kept["id"])["alert_sync_enabled"] is True
     assert db_api.sync_policy_get(going["id"])["alert_sync_interval"] is None
+
+
+def test_which_drivers_list_alerts():
+    from delfin_like import driver_manager
+
+    assert driver_manager.lists_alerts("fake_storage", "fake_driver") is True
+    assert driver_manager.lists_alerts("ibm", "svc_ssh") is True
+    assert driver_manager.lists_alerts("generic", "snmp") is False
+
+
+def test_a_registration_whose_driver_lists_no_alerts_stores_a_paused_schedule_and_queues_nothing(rpcapi):
+    from delfin_like import driver_manager
+    from delfin_like.api.controllers.v1 import sync_policy
+    from delfin_like.common import crypto
+
+    policy = sync_policy.policy_for_registration(None, lists_alerts=False)
+    assert policy["alert_sync"] == {"interval": 300, "enabled": False}
+    rest = {"host": "10.9.9.9", "port": 8443, "username": "admin", "password": "pw"}
+    body = {"vendor": "fake_storage", "model": "fake_driver", "rest": rest, "extra_attributes": {}}
+    probed = driver_manager.probe(driver_manager.access_info_from_request(body))
+    storage, task = db_api.storage_register(
+        probed, {"vendor": "fake_storage", "model": "fake_driver", "rest": crypto.encrypt_block(rest),
+                 "extra_attributes": {}}, [("rest", "10.9.9.9", 8443)], sync_policy=policy, alert_sync=False)
+    sid = storage["id"]
+    assert db_api.task_list({"storage_id": sid, "type": "alert_sync"}, None, None, None, None) == []
+    paused = db_api.sync_policy_get(sid)
+    assert (paused["alert_sync_interval"], paused["alert_sync_enabled"], paused["next_alert_sync_at"]) == (
+        300, False, None)
+    # nothing recreates or fires it
+    assert db_api.alert_sync_schedules_ensure(300) == 0
+    assert [d for d in db_api.schedules_due(utcnow() + datetime.timedelta(days=1)) if d["storage_id"] == sid
+            and d["kind"] == "periodic_alert_sync"] == []
+    assert task["type"] == "sync"
