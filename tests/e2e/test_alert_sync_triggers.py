@@ -4,15 +4,21 @@
 * the array gains alerts: its periodic alert sync (a short per-storage ``alert_sync_interval``) stores them;
 * a trap the fake driver cannot parse whole (its enterprise trap without a sequence number, sent with
   net-snmp's ``snmptrap``) makes the receiver request an alert sync of that storage, counted on /metrics.
+
+And split: a standalone ``delfin-like-alert-receiver`` casts the alert sync it requests over RabbitMQ
+to a ``delfin-like-task`` process (API, scheduler, PostgreSQL, Redis as separate processes/services).
 """
 
 import os
 import re
 import subprocess
 import time
+import uuid
+
+import pytest
 
 from tests.alert_helpers import require_snmptrap
-from tests.e2e.conftest import Client, Proc, free_port, write_conf
+from tests.e2e.conftest import Client, Proc, db_manage, deployment_conf, free_port, write_conf
 
 FAKE_TRAP_OID = "1.3.6.1.4.1.99999.1.1"
 FIELD = "1.3.6.1.4.1.99999.1."
@@ -116,3 +122,42 @@ def test_alerts_synced_at_registration_periodically_and_after_a_partial_trap(tmp
     assert api.get("/v1/alerts", storage_id=partial, source="trap").json()["alerts"] == []
     assert aio.terminate() == 0
     assert COMMUNITY not in aio.log
+
+
+@pytest.mark.services
+def test_a_standalone_receiver_requests_alert_syncs_over_rabbitmq(tmp_path, procs, postgresql_url, rabbit_url,
+                                                                  redis_url):
+    require_snmptrap()
+    trap_port = free_port()
+    deployment = f"alsync.{uuid.uuid4().hex[:10]}"
+    env = deployment_conf(
+        tmp_path, postgresql_url, rabbit_url, redis_url, deployment,
+        alert_receiver={"host": "127.0.0.1", "port": trap_port, "poll_interval": 0.5},
+        task_manager={"membership_group": f"alsync-tm-{uuid.uuid4().hex[:10]}"},
+        scheduler={"election_group": f"alsync-{uuid.uuid4().hex[:10]}"},
+    )
+    db_manage(env, "upgrade")
+    started = {}
+    for name in ("delfin-like-task", "delfin-like-scheduler", "delfin-like-api", "delfin-like-alert-receiver"):
+        started[name] = Proc(name, ["--config-file", env["conf"]], env["dir"] / f"{name}.log")
+        procs.append(started[name])
+    api = Client(f"http://127.0.0.1:{env['port']}")
+    api.wait_ready()
+    receiver = started["delfin-like-alert-receiver"]
+    receiver.wait_for_log(f"trap receiver listening on 127.0.0.1:{trap_port}")
+
+    sid = _register(api, "192.0.2.83", alerts=4, alert_sync_interval=0)
+    _wait("the registration's alert sync", lambda: len(_sync_alerts(api, sid)) == 4, timeout=60)
+    r = api.session.put(f"{api.base}/v1/storages/{sid}/snmp-config",
+                        json={"host": "127.0.0.1", "version": "snmpv2c", "community_string": COMMUNITY}, timeout=10)
+    assert r.status_code in (200, 201), r.text
+    receiver.wait_for_log("trap receiver: 1 alert sources applied")
+    _set_alerts(api, sid, 6)
+    _send_incomplete_trap(tmp_path, trap_port)
+    _wait("the alert sync the standalone receiver requested", lambda: len(_sync_alerts(api, sid)) == 6, timeout=60)
+    receiver.wait_for_log("requested by a trap")
+    tasks = api.get("/v1/tasks", storage_id=sid, type="alert_sync").json()["tasks"]
+    assert len(tasks) == 2 and all(t["status"] == "COMPLETED" for t in tasks)
+    for proc in reversed(list(started.values())):
+        assert proc.terminate() == 0, proc.name
+    assert COMMUNITY not in receiver.log
