@@ -53,6 +53,15 @@ def _driver_class(vendor: str, model: str) -> type:
     return mgr.driver
 
 
+def lists_alerts(vendor: str, model: str) -> bool:
+    """Whether the driver of ``vendor model`` lists its array's alerts: its class overrides the
+    sdk's ``list_alerts`` (whose default raises NotSupported). Read from the class, nothing is called.
+
+    :raises StorageDriverNotFound:
+    """
+    return getattr(_driver_class(vendor, model), "list_alerts", None) is not sdk_driver.StorageDriver.list_alerts
+
+
 def check_access_protocols(body: dict) -> None:
     """Refuse a registration-shaped ``body`` with an access block its driver does not read.
 
@@ -204,6 +213,7 @@ __all__ = [
     "check_access_protocols",
     "call_with_deadline",
     "close_quietly",
+    "lists_alerts",
     "load",
     "probe",
     "probe_with_capabilities",

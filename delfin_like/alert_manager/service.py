@@ -11,7 +11,10 @@
   transaction per batch. Drivers are cached per storage and rebuilt when its access info
   changes; a storage gone closes its driver.
   A driver that cannot parse the trap, or a parse that fails, is counted and logged
-  (rate-limited); it never stops the receiver.
+  (rate-limited); it never stops the receiver. Such a trap (the parse failed, the driver
+  raised the sdk's ``AlertIncomplete`` or parses no traps) of a storage whose driver lists
+  alerts requests an alert sync of it (:mod:`delfin_like.alert_manager.sync_requests`):
+  the array's event log has what the trap did not carry.
 * :class:`AlertReceiverService` is the oslo.service child that runs both.
 """
 
@@ -23,7 +26,7 @@ import time
 from concurrent import futures
 
 from delfin_like import driver_manager
-from delfin_like.alert_manager import trap_receiver
+from delfin_like.alert_manager import sync_requests, trap_receiver
 from delfin_like.common import exception
 from delfin_like.conf import CONF
 from delfin_like.db import api as db_api
@@ -32,7 +35,7 @@ from delfin_like.sdk import exceptions as sdk_exceptions
 
 LOG = logging.getLogger(__name__)
 
-SINK_COUNTERS = ("recorded", "repeated", "parse_unsupported", "parse_failed", "storage_gone")
+SINK_COUNTERS = ("recorded", "repeated", "parse_unsupported", "parse_failed", "parse_incomplete", "storage_gone")
 
 
 class DbSources:
@@ -67,41 +70,53 @@ class AlertSink:
     DRIVER_CHECK_SECONDS = 2.0
     PARSE_THREADS = 2
 
-    def __init__(self, log_interval: float | None = None, log_burst: int | None = None):
+    def __init__(self, log_interval: float | None = None, log_burst: int | None = None,
+                 requests: sync_requests.AlertSyncRequests | None = None):
+        """:param requests: where alert syncs are requested for traps not parsed whole; None: never."""
         opts = CONF.alert_receiver
+        self.requests = requests
         self._log = trap_receiver.RateLimitedLog(
             LOG, opts.log_interval if log_interval is None else log_interval,
             opts.log_burst if log_burst is None else log_burst,
         )
         self._lock = threading.Lock()
-        # storage id -> (access info fingerprint, driver, monotonic time it was last checked)
-        self._drivers: dict[str, tuple[str, object, float]] = {}
+        # storage id -> (access info fingerprint, driver, the driver lists alerts, monotonic time last checked)
+        self._drivers: dict[str, tuple[str, object, bool, float]] = {}
         self._counters = dict.fromkeys(SINK_COUNTERS, 0)
         self._pool = futures.ThreadPoolExecutor(self.PARSE_THREADS, thread_name_prefix="trap-parse")
 
     def counters(self) -> dict[str, int]:
         with self._lock:
-            return dict(self._counters)
+            out = dict(self._counters)
+        if self.requests is not None:
+            out.update(self.requests.counters())
+        return out
 
     def _count(self, name: str) -> None:
         with self._lock:
             self._counters[name] += 1
 
     def _driver(self, storage_id: str):
+        """``(driver, lists alerts)`` of the storage, cached while its access info stays the same."""
         cached = self._drivers.get(storage_id)
         now = time.monotonic()
-        if cached is not None and now - cached[2] < self.DRIVER_CHECK_SECONDS:
-            return cached[1]
+        if cached is not None and now - cached[3] < self.DRIVER_CHECK_SECONDS:
+            return cached[1], cached[2]
         stored = db_api.access_info_get(storage_id)
         key = repr(sorted((k, repr(v)) for k, v in stored.items()))
         if cached is not None and cached[0] == key:
-            self._drivers[storage_id] = (key, cached[1], now)
-            return cached[1]
+            self._drivers[storage_id] = (key, cached[1], cached[2], now)
+            return cached[1], cached[2]
         if cached is not None:
             driver_manager.close_quietly(cached[1], f"storage {storage_id}")
         driver = driver_manager.load(driver_manager.access_info_from_stored(stored))
-        self._drivers[storage_id] = (key, driver, now)
-        return driver
+        lists = driver_manager.lists_alerts(stored["vendor"], stored["model"])
+        self._drivers[storage_id] = (key, driver, lists, now)
+        return driver, lists
+
+    def _request_sync(self, storage_id: str, lists_alerts: bool) -> None:
+        if self.requests is not None and lists_alerts:
+            self.requests.request(storage_id)
 
     def _forget(self, storage_id: str) -> None:
         cached = self._drivers.pop(storage_id, None)
@@ -155,7 +170,7 @@ class AlertSink:
             received_at=trap.received_at,
         )
         try:
-            driver = self._driver(storage_id)
+            driver, lists_alerts = self._driver(storage_id)
         except exception.StorageNotFound:
             self._gone(storage_id)
             return None
@@ -165,17 +180,26 @@ class AlertSink:
             self._log.log(logging.WARNING, "parse_unsupported",
                           "trap %s from %s for storage %s: its driver does not parse traps",
                           trap.trap_oid, trap.source_address, storage_id)
+            self._request_sync(storage_id, lists_alerts)
+            return None
+        if isinstance(alert, sdk_exceptions.AlertIncomplete):
+            self._count("parse_incomplete")
+            self._log.log(logging.INFO, "parse_incomplete", "trap %s from %s for storage %s not whole (%s): "
+                          "its alerts are synced", trap.trap_oid, trap.source_address, storage_id, alert.message)
+            self._request_sync(storage_id, lists_alerts)
             return None
         if isinstance(alert, (sdk_exceptions.DriverError, exception.DelfinLikeException)):
             self._count("parse_failed")
             self._log.log(logging.WARNING, "parse_failed", "trap %s from %s for storage %s not parsed: %s",
                           trap.trap_oid, trap.source_address, storage_id,
                           getattr(alert, "message", None) or type(alert).__name__)
+            self._request_sync(storage_id, lists_alerts)
             return None
         if not isinstance(alert, models.Alert):
             self._count("parse_failed")
             self._log.log(logging.WARNING, "parse_failed", "trap %s for storage %s: the driver returned no alert",
                           trap.trap_oid, storage_id)
+            self._request_sync(storage_id, lists_alerts)
             return None
         return alert
 
@@ -207,7 +231,7 @@ class AlertSink:
         self._pool.shutdown(wait=False, cancel_futures=True)
         with self._lock:
             drivers, self._drivers = self._drivers, {}
-        for storage_id, (_key, driver, _at) in drivers.items():
+        for storage_id, (_key, driver, _lists, _at) in drivers.items():
             driver_manager.close_quietly(driver, f"storage {storage_id}")
 
 
@@ -218,8 +242,11 @@ class AlertReceiverService:
         False logs the error and runs without it (the all-in-one keeps its API).
     """
 
-    def __init__(self, host: str | None = None, port: int | None = None, required: bool = True):
-        self.sink = AlertSink()
+    def __init__(self, host: str | None = None, port: int | None = None, required: bool = True, rpcapi=None):
+        """:param rpcapi: casts the alert syncs requested for traps not parsed whole (default: a
+        TaskAPI on this process's transport, ``transport_url``)."""
+        self.requests = sync_requests.AlertSyncRequests(rpcapi)
+        self.sink = AlertSink(requests=self.requests)
         self.receiver = trap_receiver.TrapReceiver(DbSources(), self.sink, host=host, port=port)
         self.required = required
         self.running = False
@@ -232,11 +259,12 @@ class AlertReceiverService:
 
         families = trap_receiver.metric_families(self.receiver.counters())
         counters = self.sink.counters()
-        for name in SINK_COUNTERS:
+        # with delfin_like_trap_alerts_sync_requested_total...: alert syncs requested for traps not parsed whole
+        for name in (*SINK_COUNTERS, *sync_requests.COUNTERS):
             family = CounterMetricFamily(f"delfin_like_trap_alerts_{name}",
                                          f"SNMP traps handed to drivers: {name.replace('_', ' ')}",
                                          labels=("receiver",))
-            family.add_metric(("default",), counters[name])
+            family.add_metric(("default",), counters.get(name, 0))
             families.append(family)
         return families
 
@@ -249,11 +277,13 @@ class AlertReceiverService:
             LOG.error("The trap receiver cannot listen on %s:%s (%s): running without it",
                       self.receiver.host, self.receiver.port, e)
             return
+        self.requests.start()
         self.running = True
 
     def stop(self, graceful: bool = True) -> None:
         if self.running:
             self.receiver.stop()
+            self.requests.stop()
             self.running = False
         self.sink.close()
 

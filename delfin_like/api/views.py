@@ -149,6 +149,10 @@ SYNC_POLICY_FIELDS = (
     "next_sync_at",
     "last_fired_at",
     "last_task_id",
+    "alert_sync_interval",
+    "alert_sync_enabled",
+    "next_alert_sync_at",
+    "last_alert_sync_task_id",
 )
 TASK_MANAGER_FIELDS = (
     "id",

@@ -3,7 +3,8 @@
 from delfin_like.cli import common, errors
 
 SYNC_POLICY_COLUMNS = ("storage_id", "interval", "enabled", "next_periodic_sync_at", "next_sync_at",
-                       "last_fired_at", "last_task_id")
+                       "last_fired_at", "last_task_id", "alert_sync_interval", "alert_sync_enabled",
+                       "next_alert_sync_at", "last_alert_sync_task_id")
 
 
 class ListTaskManagers(common.Lister):
@@ -56,7 +57,8 @@ class ShowSyncPolicy(_SyncPolicyCommand):
 
 
 class SetSyncPolicy(_SyncPolicyCommand):
-    """Change a storage's periodic sync interval, pause or resume it, or set a one-shot sync."""
+    """Change a storage's periodic sync interval, pause or resume it, set a one-shot sync, or set its
+    periodic alert sync interval."""
 
     def get_parser(self, prog_name):
         parser = super().get_parser(prog_name)
@@ -70,6 +72,8 @@ class SetSyncPolicy(_SyncPolicyCommand):
         once.add_argument("--sync-at", metavar="TIME", help="one-shot sync at this ISO 8601 time (UTC unless "
                           "it carries an offset)")
         once.add_argument("--cancel-sync-at", action="store_true", help="cancel the pending one-shot sync")
+        parser.add_argument("--alert-sync-interval", type=int, metavar="SECONDS",
+                            help="seconds between periodic alert syncs (0: none)")
         return parser
 
     def call(self, parsed_args):
@@ -82,9 +86,11 @@ class SetSyncPolicy(_SyncPolicyCommand):
             body["next_sync_at"] = parsed_args.sync_at
         elif parsed_args.cancel_sync_at:
             body["next_sync_at"] = None
+        if parsed_args.alert_sync_interval is not None:
+            body["alert_sync_interval"] = parsed_args.alert_sync_interval
         if not body:
-            raise errors.CliError("nothing to change: give --interval, --enable/--disable, --sync-at or "
-                                  "--cancel-sync-at")
+            raise errors.CliError("nothing to change: give --interval, --enable/--disable, --sync-at, "
+                                  "--cancel-sync-at or --alert-sync-interval")
         return self.client.put(self.path(parsed_args), body)
 
 

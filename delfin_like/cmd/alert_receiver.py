@@ -3,7 +3,9 @@
 Listens on ``[alert_receiver]`` host and port (UDP). Each storage's snmp-config says which
 sender address and credentials are its; a trap matched to a storage is parsed by that
 storage's driver and stored as an alert with source ``trap``. Run one per listening
-address; it needs the database only (no bus, no locks).
+address. It needs the database, and the bus (``transport_url``, as the API's) only to cast the
+alert syncs it requests for traps it could not parse whole: while the bus is away those wait,
+PENDING, for the scheduler's re-dispatch. No locks.
 """
 
 import sys

@@ -115,8 +115,8 @@ class _DemoStorage:
 class _AlertReceiver(alert_service.AlertReceiverService):
     """The trap receiver, not required (a port in use leaves the API up), its counters in /metrics."""
 
-    def __init__(self):
-        super().__init__(required=False)
+    def __init__(self, rpcapi: rpc_client.TaskAPI):
+        super().__init__(required=False, rpcapi=rpcapi)
 
     def start(self) -> None:
         super().start()
@@ -156,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
         scheduler_service.SchedulerService(rpcapi, elect=False),
         # before the API opens: a new user who finds the API up finds the demo too
         _DemoStorage(rpcapi),
-        *([_AlertReceiver()] if CONF.all_in_one.alert_receiver else []),
+        *([_AlertReceiver(rpcapi)] if CONF.all_in_one.alert_receiver else []),
         wsgi.APIService(app_factory=lambda: app.setup_app(rpcapi)),
     ]
     return common.launch(common.ProcessService("delfin-like-all-in-one", children, prepare=_prepare))

@@ -10,6 +10,7 @@ from oslo_config import cfg
 from delfin_like.conf import (
     alert_exporters,
     alert_receiver,
+    alert_sync,
     all_in_one,
     api,
     coordination,
@@ -29,6 +30,7 @@ CONF = cfg.CONF
 default.register_opts(CONF)
 alert_exporters.register_opts(CONF)
 alert_receiver.register_opts(CONF)
+alert_sync.register_opts(CONF)
 all_in_one.register_opts(CONF)
 api.register_opts(CONF)
 coordination.register_opts(CONF)

@@ -3,6 +3,7 @@
 from delfin_like.conf import (
     alert_exporters,
     alert_receiver,
+    alert_sync,
     all_in_one,
     api,
     coordination,
@@ -25,6 +26,7 @@ def list_opts():
         (alert_exporters.alertmanager_group, alert_exporters.alertmanager_opts),
         (alert_exporters.jsonl_group, alert_exporters.jsonl_opts),
         (alert_receiver.group, alert_receiver.opts),
+        (alert_sync.group, alert_sync.opts),
         (all_in_one.group, all_in_one.opts),
         (api.group, api.opts),
         (coordination.group, coordination.opts),

@@ -66,6 +66,10 @@ sync_policy_set = _schedules.sync_policy_set
 sync_policy_clear = _schedules.sync_policy_clear
 schedules_due = _schedules.schedules_due
 schedule_fire = _schedules.schedule_fire
+# periodic alert sync (issue 14): missing schedules created; paused while the driver lists no alerts
+alert_sync_schedules_ensure = _schedules.alert_sync_schedules_ensure  # (interval, limit=500) -> created
+alert_sync_schedule_pause = _schedules.alert_sync_schedule_pause  # (storage_id) -> paused now
+alert_sync_schedule_resume = _schedules.alert_sync_schedule_resume  # (storage_id) -> resumed now
 
 # task managers' records
 task_manager_register = _members.task_manager_register
@@ -93,6 +97,7 @@ perf_batches_expire = _metrics.perf_batches_expire
 metric_latest_put = _latest.metric_latest_put
 metric_latest_rows = _latest.metric_latest_rows
 perf_collection_states = _latest.perf_collection_states
+alerts_open_counts = _latest.alerts_open_counts  # () -> open alerts per storage and severity (issue 14)
 
 # preprocessing jobs of computational storage: the row mirrors the back end's record
 job_create = _jobs.job_create  # (storage_id, spec, priority) -> (job, submit task); one transaction

@@ -13,7 +13,9 @@ dies (at once when it stops: SIGTERM resigns). Every tick the leader
   expired, the PENDING ones nobody claimed, and those whose retry back-off is
   over (RPC casts are at-most-once; the ``tasks`` table is the truth),
 * and, every ``[retention] interval``, prunes old records in a thread of its own
-  (:mod:`delfin_like.scheduler.retention`);
+  (:mod:`delfin_like.scheduler.retention`),
+* and, with each re-dispatch scan, gives every storage that has no periodic alert sync schedule
+  (registered before there was one) its schedule, due at once (one read when none is missing);
 * and runs the alert dispatcher (:mod:`delfin_like.alert_manager.dispatch`): the outbox of alert
   deliveries goes to the alert exporters from lanes of their own, paused while it does not lead.
 
@@ -169,6 +171,7 @@ class Scheduler:
         if time.monotonic() >= self._next_scan:
             self._next_scan = time.monotonic() + (self._redispatch_interval or scan_interval())
             self.redispatcher.scan_once()
+            self._ensure_alert_sync_schedules()
             try:
                 pruned = db_api.task_managers_prune(CONF.scheduler.task_manager_retention)
                 if pruned:
@@ -177,6 +180,17 @@ class Scheduler:
                     )
             except exception.DelfinLikeException as e:
                 LOG.warning("Pruning task manager records failed: %s", e)
+
+    @staticmethod
+    def _ensure_alert_sync_schedules() -> None:
+        try:
+            created = db_api.alert_sync_schedules_ensure(CONF.alert_sync.interval)
+        except exception.DelfinLikeException as e:
+            LOG.warning("Creating the missing alert sync schedules failed: %s", e)
+            return
+        if created:
+            LOG.info("Created the periodic alert sync schedule of %d storage(s) that had none (every %d s, "
+                     "first due now)", created, CONF.alert_sync.interval)
 
     def _watch_members(self) -> None:
         if self.coordinator is None or not self.coordinator.started:

@@ -44,6 +44,11 @@ class InvalidTrap(BackendError):
     """The notification is not one the driver can read (another kind, or without what it needs)."""
 
 
+class AlertIncomplete(BackendError):
+    """The notification stands for an alert it does not carry whole (e.g. no sequence number); the
+    array's event log has it, so the platform runs an alert sync of the storage."""
+
+
 class NotSupported(DriverError):
     """The driver cannot do what was asked (e.g. it collects no performance metrics)."""
 

@@ -86,7 +86,7 @@ def test_schedules_fire_and_survive_a_restart_of_everything(env, procs):
     # no task manager yet: the registration's sync waits, and the periodic firings do not pile up on it
     time.sleep(5)
     assert api.get(f"/v1/tasks/{first}").json()["status"] == "PENDING"
-    assert [t["id"] for t in api.get("/v1/tasks", storage_id=sid).json()["tasks"]] == [first]
+    assert [t["id"] for t in api.get("/v1/tasks", storage_id=sid, type="sync").json()["tasks"]] == [first]
     assert api.get("/v1/task-managers").json() == {"task_managers": []}
 
     tm = _start(procs, env, "delfin-like-task", "task1.log")

@@ -21,6 +21,7 @@ GROUPS = (
     "alertmanager_exporter",
     "jsonl_alert_exporter",
     "alert_receiver",
+    "alert_sync",
     "all_in_one",
     "api",
     "coordination",

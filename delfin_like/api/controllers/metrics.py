@@ -14,6 +14,8 @@ own health is there too: ``delfin_like_perf_last_window_end_timestamp_seconds``,
 The alert outbox too: ``delfin_like_alert_deliveries_pending{exporter}`` (deliveries not yet taken)
 and ``delfin_like_alert_deliveries_retrying{exporter}`` (those that failed at least once), 0 for an
 enabled exporter with nothing queued.
+Alerts (issue 14): ``delfin_like_alerts_open`` per storage (storage_id, storage_name,
+serial_number) and severity, 0 for the severities a storage has no open alert of.
 A process may add its own families (:func:`register_local`): the all-in-one adds its trap
 receiver's counters (``delfin_like_trap_*_total``).
 """
@@ -73,6 +75,7 @@ class LatestSamplesCollector:
         yield from families.values()
         yield from self._collection_health()
         yield from self._alert_outbox()
+        yield self._open_alerts()
 
     @staticmethod
     def _alert_outbox():
@@ -88,6 +91,15 @@ class LatestSamplesCollector:
             pending.add_metric([name], counts.get("pending", 0))
             retrying.add_metric([name], counts.get("retrying", 0))
         yield from (pending, retrying)
+
+    @staticmethod
+    def _open_alerts():
+        family = GaugeMetricFamily(PREFIX + "alerts_open", "Open alerts of the storage by severity",
+                                   labels=("storage_id", "storage_name", "serial_number", "severity"))
+        for row in db_api.alerts_open_counts():
+            family.add_metric([row["storage_id"], row["storage_name"] or "", row["serial_number"] or "",
+                               row["severity"]], row["open"])
+        return family
 
     @staticmethod
     def _collection_health():

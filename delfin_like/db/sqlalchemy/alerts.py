@@ -18,7 +18,7 @@ from sqlalchemy import exc
 
 from delfin_like.common import constants, crypto, exception
 from delfin_like.common.constants import TaskStatus, TaskType
-from delfin_like.db.sqlalchemy import alert_outbox, models, query, schedules
+from delfin_like.db.sqlalchemy import alert_outbox, bulk, models, query, schedules
 from delfin_like.db.sqlalchemy.engine import read, translate_errors, write
 from delfin_like.db.sqlalchemy.inventory import RESOURCE_TABLES
 from delfin_like.db.sqlalchemy.utils import finish_values, new_id, task_dict, task_values, utcnow
@@ -42,6 +42,8 @@ SOURCE_FIELDS = ("version", "community_string", "username", "security_level", "a
 # the sdk resource type of an alert -> its inventory table
 _RESOURCE_TABLE_OF = {"storage_pool": "storage_pools", "volume": "volumes", "controller": "controllers",
                       "port": "ports", "disk": "disks"}
+# native ids in one IN (...) of an alert sync's inventory lookup: within every database's parameter limit
+_IDS_PER_QUERY = 500
 
 ALERT_COLUMNS = tuple(c for c in alerts.c if c.name not in ("fingerprint", "origin"))  # origin follows source
 ALERT_FILTERS = ("storage_id", "severity", "state", "category", "type", "source", "resource_type",
@@ -105,6 +107,26 @@ def _resource_row_id(conn, storage_id: str, resource_type: str, native_id: str |
     return conn.execute(
         sa.select(table.c.id).where(table.c.storage_id == storage_id, native == native_id)
     ).scalar_one_or_none()
+
+
+def _resource_row_ids(conn, storage_id: str, wanted) -> dict:
+    """``{(resource_type, native id): inventory row id}`` of the ``wanted`` pairs the last sync stored:
+    one indexed query per resource type and :data:`_IDS_PER_QUERY` native ids (alert sync)."""
+    found, by_type = {}, {}
+    for resource_type, native_id in wanted:
+        if resource_type == "storage":
+            found[(resource_type, native_id)] = storage_id
+        elif resource_type in _RESOURCE_TABLE_OF and native_id is not None:
+            by_type.setdefault(resource_type, set()).add(native_id)
+    for resource_type, natives in by_type.items():
+        table = RESOURCE_TABLES[_RESOURCE_TABLE_OF[resource_type]]
+        native = table.c[f"native_{resource_type}_id"]
+        natives = sorted(natives)
+        for start in range(0, len(natives), _IDS_PER_QUERY):
+            for native_id, row_id in conn.execute(sa.select(native, table.c.id).where(
+                    table.c.storage_id == storage_id, native.in_(natives[start:start + _IDS_PER_QUERY]))):
+                found[(resource_type, native_id)] = row_id
+    return found
 
 
 def _queue_change(conn, alert_uuid: str, before: str | None, after: str, now) -> None:
@@ -504,8 +526,6 @@ def alert_sync_apply(storage_id: str, task_id: str, owner: str | None, listed) -
             if old is not None and old.fingerprint == fingerprint:
                 counts["unchanged"] += 1
                 continue
-            values["resource_row_id"] = _resource_row_id(
-                conn, storage_id, values["resource_type"], values["native_resource_id"])
             if old is None:
                 counts["added"] += 1
                 state = {"state": "cleared", "cleared_at": now, "cleared_by": "array"} if cleared else \
@@ -528,10 +548,7 @@ def alert_sync_apply(storage_id: str, task_id: str, owner: str | None, listed) -
                                      "updated_at": now}))
             if state.get("state", old.state) != old.state:
                 changes.append((old.id, state["state"]))
-        if inserts:
-            conn.execute(alerts.insert(), inserts)
-        for row_id, values in updates:
-            conn.execute(alerts.update().where(alerts.c.id == row_id).values(**values))
+        _write_sync_changes(conn, storage_id, inserts, updates)
         _queue_changes(conn, changes, now)
         result = {**counts, "rows_written": len(inserts) + len(updates)}
         owned = (tasks.c.id == task_id) & (tasks.c.status == TaskStatus.RUNNING)
@@ -548,6 +565,35 @@ def _queue_changes(conn, changes: list[tuple[str, str]], now) -> None:
     """Queue the deliveries of ``(alert id, new state)`` pairs (new, cleared or reopened alerts)."""
     alert_outbox.queue(conn, [(i, alert_outbox.FIRING if state == "open" else alert_outbox.RESOLVED)
                               for i, state in changes], now)
+
+
+def _write_sync_changes(conn, storage_id: str, inserts: list[dict], updates: list[tuple[str, dict]]) -> None:
+    """An alert sync's writes in its transaction: the inventory rows they concern looked up in bulk,
+    the new rows in multi-row INSERTs (COPY on PostgreSQL), the changed ones in one executemany
+    UPDATE per set of columns."""
+    links = _resource_row_ids(conn, storage_id, {(v["resource_type"], v["native_resource_id"])
+                                                 for v in (*inserts, *(u for _, u in updates))})
+    for values in (*inserts, *(u for _, u in updates)):
+        values["resource_row_id"] = links.get((values["resource_type"], values["native_resource_id"]))
+    if inserts:
+        columns = list(inserts[0])
+        stamp = [c for c in columns if isinstance(alerts.c[c].type, sa.DateTime)]
+        rows, formatted = [], {None: None}  # the sync's own times are one value: each formatted once
+        for values in inserts:
+            for c in stamp:
+                value = values[c]
+                text = formatted.get(value)
+                if text is None and value is not None:
+                    text = formatted[value] = bulk.timestamp(conn, value)
+                values[c] = text
+            rows.append(tuple(values[c] for c in columns))
+        bulk.insert_rows(conn, alerts, columns, rows)
+    groups: dict[tuple, list[dict]] = {}
+    for row_id, values in updates:
+        groups.setdefault(tuple(values), []).append({**values, "_row_id": row_id})
+    for params in groups.values():
+        # executemany: the SET clause is the parameters' own column keys
+        conn.execute(alerts.update().where(alerts.c.id == sa.bindparam("_row_id")), params)
 
 
 @translate_errors

@@ -141,13 +141,16 @@ def _claim_endpoints(conn, storage_id: str, endpoints) -> None:
 
 @translate_errors
 def storage_register(storage, access_info: dict, endpoints, priority: str = Lane.NORMAL,
-                     capabilities: dict | None = None, sync_policy: dict | None = None):
+                     capabilities: dict | None = None, sync_policy: dict | None = None, alert_sync: bool = False):
     """Insert a storage, its access info and endpoints, its schedules and a PENDING sync task, atomically.
 
     :param storage: the sdk Storage the registration probe returned.
     :param access_info: vendor, model, rest/ssh/snmp (secrets already encrypted), extra_attributes.
     :param endpoints: ``[(protocol, host, port)]``, unique across storages.
-    :param sync_policy: ``{"interval", "enabled", "next_sync_at"}`` resolved by the caller; None: no schedule.
+    :param sync_policy: ``{"interval", "enabled", "next_sync_at"}`` (and ``"alert_sync"``, see
+        ``schedules.add_initial``) resolved by the caller; None: no schedule.
+    :param alert_sync: also queue a PENDING alert sync task (on ``priority``); ``task_create_alert_sync``
+        returns it afterwards (it reuses a PENDING one).
     :returns: ``(storage dict, task dict)``.
     :raises StorageAlreadyExists: same serial number, or same host and port.
     """
@@ -178,6 +181,8 @@ def storage_register(storage, access_info: dict, endpoints, priority: str = Lane
                 "updated_at": now,
             })
             conn.execute(tasks.insert(), task)
+            if alert_sync:
+                conn.execute(tasks.insert(), task_values(TaskType.ALERT_SYNC, storage_id, priority, now))
             schedules.add_initial(conn, storage_id, sync_policy, now)
     except exc.IntegrityError as e:
         # a concurrent registration won the race the checks above could not see

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy import BigInteger, Double, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from delfin_like.common.constants import TaskType
+from delfin_like.common.constants import ALERT_SEVERITIES, AlertState, TaskType
 from delfin_like.db.sqlalchemy import models
 from delfin_like.db.sqlalchemy.engine import read, translate_errors, write
 from delfin_like.db.sqlalchemy.models import ID, NAME, Base
@@ -192,3 +192,35 @@ def perf_collection_states() -> list[dict]:
     )
     with read() as conn:
         return [dict(r._mapping, enabled=bool(r.enabled)) for r in conn.execute(stmt)]
+
+
+@translate_errors
+def alerts_open_counts() -> list[dict]:
+    """Open alerts per storage and severity, for /metrics: ``{"storage_id", "storage_name",
+    "serial_number", "severity", "open"}`` for every storage not being deleted and every severity
+    (0 where it has none, so a cleared series reads 0 rather than vanishing). One query: the
+    open alerts grouped by storage and severity, joined to the storages."""
+    a, s = models.Alert.__table__, storages_t
+    counted = (
+        sa.select(a.c.storage_id, a.c.severity, sa.func.count().label("n"))
+        .where(a.c.state == AlertState.OPEN)
+        .group_by(a.c.storage_id, a.c.severity)
+        .subquery()
+    )
+    stmt = (
+        sa.select(s.c.id, s.c.name, s.c.serial_number, counted.c.severity, counted.c.n)
+        .select_from(s.outerjoin(counted, counted.c.storage_id == s.c.id))
+        .where(s.c.deleting.is_(False))
+        .order_by(s.c.id)
+    )
+    out, per_storage = [], {}
+    with read() as conn:
+        for storage_id, name, serial, severity, n in conn.execute(stmt):
+            counts = per_storage.get(storage_id)
+            if counts is None:
+                counts = per_storage[storage_id] = dict.fromkeys(ALERT_SEVERITIES, 0)
+                out.append((storage_id, name, serial, counts))
+            if severity is not None:
+                counts[severity] = counts.get(severity, 0) + n
+    return [{"storage_id": sid, "storage_name": name, "serial_number": serial, "severity": severity, "open": n}
+            for sid, name, serial, counts in out for severity, n in counts.items()]

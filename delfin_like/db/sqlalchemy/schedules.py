@@ -15,11 +15,19 @@ second one: the firing is recorded against the queued task (periodic
 schedules also defer to a RUNNING sync; a one-shot asks for a sync that starts
 after its time, so only a PENDING one counts). Missed periods (every
 scheduler down for longer than an interval) fold into one firing.
+
+A storage's periodic alert sync (kind ``periodic_alert_sync``, issue 14) is one more row of the
+same table, shown in its sync policy. Its ``enabled``/``interval_seconds`` pair tells three
+states apart: enabled (the scheduler fires it), paused by the platform (disabled, interval kept:
+the driver cannot list alerts; a later alert sync that completes resumes it) and off by the
+operator (disabled, no interval). A storage with no such row at all (registered before alert
+syncs were scheduled) gets one from :func:`alert_sync_schedules_ensure`.
 """
 
 import datetime
 
 import sqlalchemy as sa
+from sqlalchemy import exc
 
 from delfin_like.common import exception
 from delfin_like.common.constants import Lane, TaskStatus, TaskType
@@ -33,6 +41,7 @@ tasks = models.Task.__table__
 
 PERIODIC_SYNC = "periodic_sync"
 ONESHOT_SYNC = "oneshot_sync"
+PERIODIC_ALERT_SYNC = "periodic_alert_sync"
 # resource_type of a schedule that covers the whole storage (perf schedules name one)
 WHOLE_STORAGE = "storage"
 
@@ -42,7 +51,10 @@ KIND_TASKS = {
     PERIODIC_SYNC: (TaskType.SYNC, Lane.NORMAL, TaskStatus.ACTIVE),
     ONESHOT_SYNC: (TaskType.SYNC, Lane.NORMAL, (TaskStatus.PENDING,)),
     **{kind: (kind, Lane.NORMAL, TaskStatus.ACTIVE) for kind in TaskType.PERF},
+    PERIODIC_ALERT_SYNC: (TaskType.ALERT_SYNC, Lane.NORMAL, TaskStatus.ACTIVE),
 }
+# the kinds a storage's sync policy shows
+POLICY_KINDS = (PERIODIC_SYNC, ONESHOT_SYNC, PERIODIC_ALERT_SYNC)
 
 # sync_policy_set: leave this part of the policy as it is
 KEEP = object()
@@ -65,7 +77,7 @@ def lock_storage(conn, storage_id: str):
 def _sync_rows(conn, storage_id: str) -> dict:
     rows = conn.execute(
         sa.select(schedules).where(
-            schedules.c.storage_id == storage_id, schedules.c.kind.in_((PERIODIC_SYNC, ONESHOT_SYNC))
+            schedules.c.storage_id == storage_id, schedules.c.kind.in_(POLICY_KINDS)
         )
     ).all()
     return {r.kind: r for r in rows}
@@ -83,6 +95,17 @@ def _policy(storage_id: str, rows: dict) -> dict:
         "next_sync_at": oneshot.next_run_at if oneshot else None,
         "last_fired_at": last.last_fired_at if last else None,
         "last_task_id": last.last_task_id if last else None,
+        **_alert_policy(rows.get(PERIODIC_ALERT_SYNC)),
+    }
+
+
+def _alert_policy(row) -> dict:
+    enabled = bool(row is not None and row.enabled and row.interval_seconds)
+    return {
+        "alert_sync_interval": row.interval_seconds if row is not None else None,
+        "alert_sync_enabled": enabled,
+        "next_alert_sync_at": row.next_run_at if enabled else None,
+        "last_alert_sync_task_id": row.last_task_id if row is not None else None,
     }
 
 
@@ -101,12 +124,19 @@ def _row(storage_id: str, kind: str, now, **values) -> dict:
 def add_initial(conn, storage_id: str, policy: dict | None, now) -> None:
     """Insert the schedules of a storage being registered (inside the registration's transaction).
 
-    :param policy: ``{"interval": seconds or None, "enabled": bool, "next_sync_at": naive UTC or None}``;
-        None: no schedule.
+    :param policy: ``{"interval": seconds or None, "enabled": bool, "next_sync_at": naive UTC or None}``,
+        optionally ``"alert_sync": {"interval": seconds or None, "enabled": bool}`` (the periodic alert
+        sync; enabled False with an interval: paused, the driver lists no alerts); None: no schedule.
     """
     if not policy:
         return
     rows = []
+    alert_sync = policy.get("alert_sync")
+    if alert_sync is not None:
+        interval = alert_sync.get("interval") or None
+        enabled = bool(interval and alert_sync.get("enabled", True))
+        rows.append(_row(storage_id, PERIODIC_ALERT_SYNC, now, interval_seconds=interval, enabled=enabled,
+                         next_run_at=now + datetime.timedelta(seconds=interval) if enabled else None))
     interval = policy.get("interval")
     if interval:
         enabled = policy.get("enabled", True)
@@ -144,13 +174,16 @@ def sync_policy_get(storage_id: str) -> dict:
 
 
 @translate_errors
-def sync_policy_set(storage_id: str, interval=KEEP, enabled=KEEP, next_sync_at=KEEP, default_interval: int = 0) -> dict:
+def sync_policy_set(storage_id: str, interval=KEEP, enabled=KEEP, next_sync_at=KEEP, default_interval: int = 0,
+                    alert_sync_interval=KEEP) -> dict:
     """Change a storage's sync schedules in one transaction; returns the new policy.
 
     :param interval: seconds between periodic syncs (restarts the period from now).
     :param enabled: pause (False) or resume (True, the period restarts from now) periodic syncs.
     :param next_sync_at: naive UTC time of a one-shot sync; None cancels a pending one-shot.
     :param default_interval: the interval when enabling a storage that has none; 0: none configured.
+    :param alert_sync_interval: seconds between periodic alert syncs (restarts the period from now);
+        0 turns them off.
     Parameters left at :data:`KEEP` keep their stored value.
     :raises StorageNotFound, StorageBeingDeleted:
     :raises InvalidInput: periodic sync enabled with no interval given, stored or configured.
@@ -164,6 +197,8 @@ def sync_policy_set(storage_id: str, interval=KEEP, enabled=KEEP, next_sync_at=K
             _set_periodic(conn, storage_id, rows.get(PERIODIC_SYNC), interval, enabled, default_interval, now)
         if next_sync_at is not KEEP:
             _set_oneshot(conn, storage_id, rows.get(ONESHOT_SYNC), next_sync_at, now)
+        if alert_sync_interval is not KEEP:
+            _set_alert_sync(conn, storage_id, rows.get(PERIODIC_ALERT_SYNC), alert_sync_interval, now)
         return _policy(storage_id, _sync_rows(conn, storage_id))
 
 
@@ -206,13 +241,96 @@ def _set_oneshot(conn, storage_id, row, when, now) -> None:
         )
 
 
+def _set_alert_sync(conn, storage_id, row, interval, now) -> None:
+    values = {"interval_seconds": interval or None, "enabled": bool(interval), "updated_at": now,
+              "next_run_at": now + datetime.timedelta(seconds=interval) if interval else None}
+    if row is None:
+        conn.execute(schedules.insert(), _row(storage_id, PERIODIC_ALERT_SYNC, now, **values))
+    else:
+        conn.execute(schedules.update().where(schedules.c.id == row.id).values(**values))
+
+
 @translate_errors
 def sync_policy_clear(storage_id: str) -> dict:
-    """Delete every schedule of a storage; returns the (empty) policy. StorageNotFound if absent."""
+    """Delete every sync schedule of a storage and turn its periodic alert sync off (the row stays,
+    without an interval, so nothing recreates it); returns the (empty) policy. StorageNotFound if absent."""
+    now = utcnow()
     with write() as conn:
         lock_storage(conn, storage_id)
-        delete_for_storage(conn, storage_id)
+        conn.execute(schedules.delete().where(schedules.c.storage_id == storage_id,
+                                              schedules.c.kind != PERIODIC_ALERT_SYNC))
+        conn.execute(schedules.update().where(schedules.c.storage_id == storage_id,
+                                              schedules.c.kind == PERIODIC_ALERT_SYNC)
+                     .values(enabled=False, interval_seconds=None, next_run_at=None, updated_at=now))
     return sync_policy_get(storage_id)
+
+
+# ---------------------------------------------------------------- periodic alert sync
+
+
+@translate_errors
+def alert_sync_schedules_ensure(interval: int, limit: int = 500) -> int:
+    """Give storages without a periodic alert sync schedule (registered before there was one) theirs,
+    due at once, ``interval`` seconds apart after that; at most ``limit`` per call.
+
+    A read finds them first: when every storage has its row (the usual case) nothing is written.
+    A storage whose driver lists no alerts is paused by its first alert sync (see
+    :func:`alert_sync_schedule_pause`). :returns: how many schedules were created.
+    """
+    if not interval:
+        return 0
+    has_one = sa.select(schedules.c.id).where(schedules.c.storage_id == storages.c.id,
+                                              schedules.c.kind == PERIODIC_ALERT_SYNC).exists()
+    missing = sa.select(storages.c.id).where(storages.c.deleting.is_(False), ~has_one).limit(limit)
+    with read() as conn:
+        ids = conn.execute(missing).scalars().all()
+    if not ids:
+        return 0
+    now = utcnow()
+    try:
+        with write() as conn:
+            # read again under the storage rows' locks: a registration or a removal may have come meanwhile
+            found = conn.execute(missing.where(storages.c.id.in_(ids)).with_for_update()).scalars().all()
+            if found:
+                conn.execute(schedules.insert(), [
+                    _row(storage_id, PERIODIC_ALERT_SYNC, now, interval_seconds=interval, enabled=True,
+                         next_run_at=now) for storage_id in found])
+    except exc.IntegrityError:
+        return 0  # another scheduler (a failover) created them first: the next call sees them
+    return len(found)
+
+
+@translate_errors
+def alert_sync_schedule_pause(storage_id: str) -> bool:
+    """Pause the storage's periodic alert sync (its driver lists no alerts): disabled, interval kept.
+
+    :returns: True when an enabled schedule was paused now.
+    """
+    now = utcnow()
+    with write() as conn:
+        return bool(conn.execute(schedules.update().where(
+            schedules.c.storage_id == storage_id, schedules.c.kind == PERIODIC_ALERT_SYNC,
+            schedules.c.enabled.is_(True)).values(enabled=False, next_run_at=None, updated_at=now)).rowcount)
+
+
+@translate_errors
+def alert_sync_schedule_resume(storage_id: str) -> bool:
+    """Resume a periodic alert sync the platform paused (an alert sync of the storage just completed),
+    one interval from now; nothing is written when it is not paused (the usual case).
+
+    :returns: True when a paused schedule was resumed now.
+    """
+    paused = (schedules.c.storage_id == storage_id) & (schedules.c.kind == PERIODIC_ALERT_SYNC) & \
+        schedules.c.enabled.is_(False) & schedules.c.interval_seconds.is_not(None)
+    with read() as conn:
+        row = conn.execute(sa.select(schedules.c.id, schedules.c.interval_seconds).where(paused)).first()
+    if row is None:
+        return False
+    now = utcnow()
+    with write() as conn:
+        return bool(conn.execute(schedules.update().where(schedules.c.id == row.id, paused).values(
+            enabled=True, next_run_at=now + datetime.timedelta(seconds=row.interval_seconds),
+            updated_at=now)).rowcount)
 
 
 # ---------------------------------------------------------------- the scheduler's side

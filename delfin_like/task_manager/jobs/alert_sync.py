@@ -9,7 +9,9 @@ alert on a first run); ``db.api.alert_sync_apply`` writes only the rows that cha
 
 A driver that cannot list alerts (sdk NotSupported) FAILS the task with the platform's
 "The storage's driver cannot do that: ..." message: the operator asked for something the array
-cannot give, which a COMPLETED task would hide.
+cannot give, which a COMPLETED task would hide. It also pauses the storage's periodic alert
+sync (``db.api.alert_sync_schedule_pause``), so such a storage fails one alert sync, not one per
+period; an alert sync of it that completes later (a driver upgraded) resumes the schedule.
 """
 
 import time
@@ -47,6 +49,10 @@ def run(task: dict, owner: str) -> dict | None:
             # bounded like a sync: a hung array hands the task back (BackendUnreachable), never hangs it
             listed = driver_manager.call_with_deadline(
                 lambda: list(driver.list_alerts(since)), CONF.storage_driver.sync_timeout, what="list_alerts")
+        except exception.NotSupported:
+            if db_api.alert_sync_schedule_pause(storage_id):
+                LOG.info("Storage %s: its driver lists no alerts; periodic alert sync paused", storage_id)
+            raise
         finally:
             driver_manager.close_quietly(driver, f"storage {storage_id}")
         try:
@@ -54,6 +60,8 @@ def run(task: dict, owner: str) -> dict | None:
         except exception.SyncAborted as e:
             jobs.stopped_without_writing(task, owner, e, "alert sync")
             return None
+    if db_api.alert_sync_schedule_resume(storage_id):
+        LOG.info("Storage %s lists alerts again: periodic alert sync resumed", storage_id)
     LOG.info("Synced the alerts of storage %s (task %s, since %s) in %.2f s: +%d ~%d cleared %d =%d; "
              "%d rows written", storage_id, task["id"], since.isoformat() if since else "the start",
              time.monotonic() - started, result["added"], result["updated"], result["cleared"],

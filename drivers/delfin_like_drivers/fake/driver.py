@@ -37,7 +37,10 @@ can predict exactly what lands in the database:
     of the same serial in this process. ``list_alerts(since)`` gives those at or after ``since``.
     ``parse_alert`` understands traps of the fake enterprise :data:`FAKE_TRAP_OID` whose
     varbinds under it carry ``.1`` sequence number, ``.2`` alert code, ``.3`` severity,
-    ``.4`` description and ``.5`` the native id of a volume (absent: the storage).
+    ``.4`` description and ``.5`` the native id of a volume (absent: the storage). A trap of that
+    enterprise without a ``.1`` sequence number is the documented malformed fake trap: it raises
+    the sdk's ``AlertIncomplete`` (the platform then syncs the storage's alerts); a trap of any
+    other OID is a ``BackendError``.
 
 Every wait is a :func:`delfin_like.sdk.cancel.sleep`: a call that passed its
 deadline stops at once. Sizes a real array cannot have are refused
@@ -504,7 +507,7 @@ class FakeStorageDriver(driver.StorageDriver):
                 fields.setdefault(int(oid[len(base) + 1 :]), value)
         sequence = fields.get(1)
         if not sequence:
-            raise exceptions.BackendError("fake notification without a sequence number")
+            raise exceptions.AlertIncomplete("fake notification without a sequence number")
         severity = fields.get(3, models.AlertSeverity.NOT_SPECIFIED)
         if severity not in models.AlertSeverity.ALL:
             severity = models.AlertSeverity.NOT_SPECIFIED

@@ -65,7 +65,7 @@ def test_sink_records_repeats_and_counts_failures(storage, caplog):
     sink(storage["id"], _trap("10"))
     assert storage["id"] not in sink._drivers
     assert sink.counters() == {"recorded": 1, "repeated": 1, "parse_unsupported": 0, "parse_failed": 2,
-                               "storage_gone": 2}
+                               "parse_incomplete": 0, "storage_gone": 2}
     assert [a["sequence_number"] for a in db_api.alert_list(filters={"storage_id": storage["id"]})] == ["7"]
     parse_lines = [r for r in caplog.records if "not parsed" in r.getMessage()]
     assert len(parse_lines) == 1

@@ -20,6 +20,11 @@ def api(postgresql_db, rpcapi):
 def test_register_sync_list_and_delete(api, rpcapi):
     created = api.post_json("/v1/storages", register_body(pools=3, volumes=10), status=201).json
     assert created["sync_status"] == SyncStatus.SYNCING and PASSWORD not in str(created)
+    # its first sync and its first alert sync, both cast over the real RabbitMQ
+    assert [(t["type"], t["storage_id"]) for t in rpcapi.cast_tasks] == [
+        ("sync", created["id"]), ("alert_sync", created["id"])]
+    policy = api.get(f"/v1/storages/{created['id']}/sync-policy").json["sync_policy"]
+    assert (policy["alert_sync_interval"], policy["alert_sync_enabled"]) == (CONF.alert_sync.interval, True)
     sync_now(created["id"])
     assert api.get(f"/v1/storages/{created['id']}").json["sync_status"] == SyncStatus.SYNCED
 
@@ -42,7 +47,8 @@ def test_duplicate_is_409_and_writes_nothing(api):
     resp = api.post_json("/v1/storages", register_body(serial_number="PG-2"), status=409)
     assert resp.json["error_code"] == "StorageAlreadyExists"
     assert len(db_api.storage_list({}, None, None, None, [])) == 1
-    assert len(db_api.task_list({}, None, None, None, [])) == 1
+    # the first registration's sync and alert sync (the fake lists alerts), nothing of the refused ones
+    assert sorted(t["type"] for t in db_api.task_list({}, None, None, None, [])) == ["alert_sync", "sync"]
 
 
 def test_bad_input_writes_nothing(api):

@@ -92,14 +92,31 @@ def test_a_driver_that_cannot_list_alerts_fails_the_task(any_db, tmp_path):
     CONF.set_override("backend_url", f"file://{tmp_path}/locks", group="coordination")
     try:
         storage, _ = register(registration_body(volumes=1, pools=1, alerts=3))
-        _use_generic_snmp(storage["id"])
-        task, _ = db_api.task_create_alert_sync(storage["id"], "urgent")
+        sid = storage["id"]
+        # its periodic alert sync, as the scheduler gives a storage that has none
+        assert db_api.alert_sync_schedules_ensure(600) >= 1
+        access = models.AccessInfo.__table__
+        with db_engine.read() as conn:
+            fake_access = dict(conn.execute(access.select().where(access.c.storage_id == sid)).one()._mapping)
+        _use_generic_snmp(sid)
+        task, _ = db_api.task_create_alert_sync(sid, "urgent")
         mgr = tm_manager.TaskManager(fakes.RecordingTaskAPI())
         status = mgr.run_task(None, task["id"])
         done = db_api.task_get(task["id"])
         assert status == TaskStatus.FAILED, done
         assert "cannot" in done["error"]
-        assert _sync_alerts(storage["id"]) == {}
+        assert _sync_alerts(sid) == {}
+        # one failed alert sync, not one per period: the schedule is paused (its interval kept)
+        policy = db_api.sync_policy_get(sid)
+        assert (policy["alert_sync_interval"], policy["alert_sync_enabled"]) == (600, False)
+        # the driver lists alerts again (here: the fake back): the next alert sync that completes resumes it
+        with db_engine.write() as conn:
+            conn.execute(access.update().where(access.c.storage_id == sid).values(
+                vendor=fake_access["vendor"], model=fake_access["model"], snmp=None))
+        task, _ = db_api.task_create_alert_sync(sid, "urgent")
+        assert mgr.run_task(None, task["id"]) == TaskStatus.COMPLETED
+        assert len(_sync_alerts(sid)) == 3
+        assert db_api.sync_policy_get(sid)["alert_sync_enabled"] is True
     finally:
         coordination.stop()
 
@@ -182,3 +199,34 @@ def test_a_trapped_event_does_not_move_where_the_next_sync_starts(storage):
     # a trapped 99, open and newer than any listed alert, does not move the start past lost traps
     db_api.alert_record(sid, "trap", late)
     assert db_api.alert_sync_since(sid) == newest
+
+
+def test_alerts_link_to_the_inventory_rows_they_concern(any_db, tmp_path):
+    from delfin_like.conf import CONF
+    from tests.db_helpers import sync
+
+    CONF.set_override("backend_url", f"file://{tmp_path}/locks", group="coordination")
+    try:
+        storage, task = register(registration_body(volumes=30, pools=3, alerts=60,
+                                                   serial_number=f"ALLINK{uuid.uuid4().hex[:12]}"))
+        sid = storage["id"]
+        sync(sid, task["id"])
+        assert _run(sid)["added"] == 60
+        rows = _sync_alerts(sid)
+        inventory = {}
+        for resource_type, native in (("storage_pool", "native_storage_pool_id"), ("volume", "native_volume_id"),
+                                      ("controller", "native_controller_id"), ("port", "native_port_id"),
+                                      ("disk", "native_disk_id")):
+            for row in db_api.resource_list(f"{resource_type}s", {"storage_id": sid}, None, None, None, None):
+                inventory[(resource_type, row[native])] = row["id"]
+        kinds = set()
+        for alert in rows.values():
+            if alert["resource_type"] == "storage":
+                assert alert["resource_row_id"] == sid
+            else:
+                key = (alert["resource_type"], alert["native_resource_id"])
+                assert alert["resource_row_id"] == inventory[key], alert
+            kinds.add(alert["resource_type"])
+        assert len(kinds) >= 4  # the fake spreads its alerts over the resource types
+    finally:
+        coordination.stop()

@@ -40,8 +40,18 @@ def _stored(sid) -> dict:
     return {(r["source"], r["sequence_number"]): r for r in rows}
 
 
-def test_alert_sync_is_202_urgent_and_reuses_a_pending_task(api, rpcapi):
+def test_registration_queues_and_casts_an_alert_sync(api, rpcapi, file_locks):
     sid = _register(api)
+    [task] = [t for t in rpcapi.cast_tasks if t["type"] == "alert_sync"]
+    assert (task["storage_id"], task["priority"], task["status"]) == (sid, Lane.NORMAL, TaskStatus.PENDING)
+    # it is the storage's PENDING alert sync: running it stores the array's alerts
+    assert _alert_sync(sid)["added"] == 6
+    assert db_api.task_get(task["id"])["status"] == TaskStatus.COMPLETED
+
+
+def test_alert_sync_is_202_urgent_and_reuses_a_pending_task(api, rpcapi, file_locks):
+    sid = _register(api)
+    _alert_sync(sid)  # the one the registration queued
     cast_before = len(rpcapi.cast_tasks)
     task = api.post(f"/v1/storages/{sid}/alerts/sync", status=202).json["task"]
     assert (task["type"], task["priority"], task["status"]) == ("alert_sync", Lane.URGENT, TaskStatus.PENDING)
@@ -57,7 +67,8 @@ def test_alert_sync_errors(api, rpcapi):
     assert api.post("/v1/storages/nope/alerts/sync", status=404).json["error_code"] == "StorageNotFound"
     resp = api.post_json(f"/v1/storages/{sid}/alerts/sync", {"force": True}, status=400)
     assert resp.json["error_code"] and resp.json["error_msg"]
-    assert db_api.task_list({"storage_id": sid, "type": "alert_sync"}, None, None, None, None) == []
+    # only the one the registration queued
+    assert len(db_api.task_list({"storage_id": sid, "type": "alert_sync"}, None, None, None, None)) == 1
 
 
 def test_delete_clears_on_the_array_and_the_next_sync_sees_it(api, file_locks):

@@ -16,7 +16,9 @@ def test_registered_once_with_its_schedules(api, rpcapi):
     os.makedirs(CONF.state_path, exist_ok=True)
     demo = all_in_one.register_demo_storage(rpcapi)
     assert demo is not None and os.path.exists(_marker())
-    assert [t["id"] for t in rpcapi.cast_tasks] == [demo["last_sync_task_id"]]
+    # its first sync, then its first alert sync (the fake driver lists alerts)
+    assert [t["id"] for t in rpcapi.cast_tasks][:1] == [demo["last_sync_task_id"]]
+    assert [(t["type"], t["storage_id"]) for t in rpcapi.cast_tasks[1:]] == [("alert_sync", demo["id"])]
     assert set(api.get(f"/v1/storages/{demo['id']}/metrics-config").json) == {
         "array_polling",
         "volume_polling",
@@ -30,7 +32,7 @@ def test_registered_once_with_its_schedules(api, rpcapi):
     # deleted by the operator: a restart does not bring it back
     db_api.storage_unregister(demo["id"])
     assert all_in_one.register_demo_storage(rpcapi) is None
-    assert db_api.storage_list() == [] and len(rpcapi.cast_tasks) == 1
+    assert db_api.storage_list() == [] and len(rpcapi.cast_tasks) == 2
 
 
 def test_not_over_an_existing_installation(api, rpcapi):

@@ -93,7 +93,7 @@ def test_default_limit_applies(api, two_storages):
 def test_task_list_filters(api, two_storages):
     a, _, _ = two_storages
     api.post(f"/v1/storages/{a['id']}/sync", status=202)
-    tasks = api.get("/v1/tasks", {"storage_id": a["id"], "status": "PENDING"}).json["tasks"]
+    tasks = api.get("/v1/tasks", {"storage_id": a["id"], "status": "PENDING", "type": "sync"}).json["tasks"]
     assert [(t["type"], t["priority"]) for t in tasks] == [("sync", "urgent")]
     done = api.get("/v1/tasks", {"type": "sync", "status": "COMPLETED"}).json["tasks"]
     assert len(done) == 2

@@ -42,10 +42,13 @@ def test_register_returns_201_with_the_storage_and_casts_its_sync(api, rpcapi):
     assert resp.headers["Location"].endswith(f"/v1/storages/{body['id']}")
     assert resp.headers["X-OpenStack-Request-Id"].startswith("req-")
 
-    # exactly one task was cast: the PENDING sync of this storage, on the normal lane
-    [task] = rpcapi.cast_tasks
+    # two tasks were cast, the PENDING sync of this storage first, then its first alert sync (the
+    # fake driver lists alerts), both on the normal lane
+    task, alert_task = rpcapi.cast_tasks
     assert (task["storage_id"], task["type"], task["priority"], task["status"]) == (
         body["id"], TaskType.SYNC, Lane.NORMAL, TaskStatus.PENDING)
+    assert (alert_task["storage_id"], alert_task["type"], alert_task["priority"], alert_task["status"]) == (
+        body["id"], TaskType.ALERT_SYNC, Lane.NORMAL, TaskStatus.PENDING)
     assert body["last_sync_task_id"] == task["id"]
 
 
@@ -76,8 +79,9 @@ def test_duplicate_is_409_and_writes_nothing(api, rpcapi, second):
     resp = api.post_json("/v1/storages", second, status=409)
     assert resp.json["error_code"] == "StorageAlreadyExists"
     assert len(api.get("/v1/storages").json["storages"]) == 1
-    assert len(db_api.task_list({}, None, None, None, [])) == 1
-    assert len(rpcapi.cast_tasks) == 1
+    # the first registration's sync and alert sync, nothing of the refused one
+    assert len(db_api.task_list({}, None, None, None, [])) == 2
+    assert len(rpcapi.cast_tasks) == 2
 
 
 def test_same_host_different_case_is_a_duplicate(api):
@@ -201,7 +205,8 @@ def test_sync_one_is_202_urgent_and_reuses_a_pending_task(api, rpcapi):
     # a second request while that one is pending gets the same task and casts nothing new
     again = api.post(f"/v1/storages/{sid}/sync", status=202).json["task"]
     assert again["id"] == task["id"]
-    assert len(rpcapi.cast_tasks) == 2
+    # the registration's sync and alert sync, then this one
+    assert len(rpcapi.cast_tasks) == 3
     assert api.get(f"/v1/tasks/{task['id']}").json["id"] == task["id"]
 
 

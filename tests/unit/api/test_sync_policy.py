@@ -17,6 +17,10 @@ POLICY_KEYS = {
     "next_sync_at",
     "last_fired_at",
     "last_task_id",
+    "alert_sync_interval",
+    "alert_sync_enabled",
+    "next_alert_sync_at",
+    "last_alert_sync_task_id",
 }
 
 
@@ -102,7 +106,10 @@ def test_put_changes_only_what_is_given(api):
 
     paused = api.put_json(f"/v1/storages/{sid}/sync-policy", {"enabled": False}).json["sync_policy"]
     assert (paused["interval"], paused["enabled"], paused["next_periodic_sync_at"]) == (600, False, None)
-    assert db_api.schedules_due(_utcnow() + datetime.timedelta(days=1)) == []
+    # what is left due is the periodic alert sync, untouched
+    due = db_api.schedules_due(_utcnow() + datetime.timedelta(days=1))
+    assert [d["kind"] for d in due] == ["periodic_alert_sync"]
+    assert paused["alert_sync_interval"] == first["alert_sync_interval"] == CONF.alert_sync.interval
 
     resumed = api.put_json(f"/v1/storages/{sid}/sync-policy", {"enabled": True}).json["sync_policy"]
     assert resumed["enabled"] is True and resumed["interval"] == 600
@@ -184,3 +191,43 @@ def test_storage_delete_clears_its_schedules_and_refuses_changes(api):
     err = api.put_json(f"/v1/storages/{gone}/sync-policy", {"interval": 600}, status=409).json
     assert err["error_code"] == "StorageBeingDeleted"
     assert {d["storage_id"] for d in db_api.schedules_due(later)} == {keep}
+
+
+def test_registration_gets_the_configured_periodic_alert_sync(api):
+    CONF.set_override("interval", 900, group="alert_sync")
+    before = _utcnow()
+    sid = _register(api)
+    policy = _policy(api, sid)
+    assert (policy["alert_sync_interval"], policy["alert_sync_enabled"]) == (900, True)
+    due = _time(policy["next_alert_sync_at"])
+    assert before + datetime.timedelta(seconds=899) <= due <= _utcnow() + datetime.timedelta(seconds=901)
+    # its own body value wins; 0 there is off (a row without an interval: nothing recreates it)
+    other = _register(api, port=8444, alert_sync_interval=300)
+    assert (_policy(api, other)["alert_sync_interval"], _policy(api, other)["alert_sync_enabled"]) == (300, True)
+    off = _register(api, port=8445, alert_sync_interval=0)
+    assert (_policy(api, off)["alert_sync_interval"], _policy(api, off)["alert_sync_enabled"]) == (None, False)
+    assert db_api.alert_sync_schedules_ensure(900) == 0
+
+
+def test_put_sets_and_turns_off_the_periodic_alert_sync(api):
+    sid = _register(api, interval=3600)
+    before = _utcnow()
+    new = api.put_json(f"/v1/storages/{sid}/sync-policy", {"alert_sync_interval": 120}).json["sync_policy"]
+    assert (new["alert_sync_interval"], new["alert_sync_enabled"], new["interval"]) == (120, True, 3600)
+    assert before + datetime.timedelta(seconds=119) <= _time(new["next_alert_sync_at"])
+    off = api.put_json(f"/v1/storages/{sid}/sync-policy", {"alert_sync_interval": 0}).json["sync_policy"]
+    assert (off["alert_sync_interval"], off["alert_sync_enabled"], off["next_alert_sync_at"]) == (None, False, None)
+    assert off["interval"] == 3600
+    err = api.put_json(f"/v1/storages/{sid}/sync-policy", {"alert_sync_interval": 59}, status=400).json
+    assert err["error_code"] == "InvalidInput" and "alert_sync_interval" in err["error_msg"]
+    assert api.put_json(f"/v1/storages/{sid}/sync-policy", {"alert_sync_interval": -1}, status=400)
+    assert _policy(api, sid) == off
+
+
+def test_delete_turns_the_periodic_alert_sync_off_for_good(api):
+    sid = _register(api, alert_sync_interval=300)
+    cleared = api.delete(f"/v1/storages/{sid}/sync-policy").json["sync_policy"]
+    assert (cleared["alert_sync_interval"], cleared["alert_sync_enabled"]) == (None, False)
+    # the scheduler's catch-up of storages without a schedule does not bring it back
+    assert db_api.alert_sync_schedules_ensure(600) == 0
+    assert _policy(api, sid)["alert_sync_enabled"] is False

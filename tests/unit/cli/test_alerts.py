@@ -103,7 +103,8 @@ def test_alert_list_filters_and_show(served):
 def test_alert_sync_shows_the_queued_task(served):
     _, (_sid, other), _ = served
     task = _json(served, "alert", "sync", other)
-    assert (task["type"], task["status"], task["priority"]) == ("alert_sync", TaskStatus.PENDING, Lane.URGENT)
+    # the alert sync the registration queued (normal lane) is still PENDING: it is the one shown
+    assert (task["type"], task["status"], task["priority"]) == ("alert_sync", TaskStatus.PENDING, Lane.NORMAL)
     assert task["storage_id"] == other
     assert _json(served, "alert", "sync", other)["id"] == task["id"]  # a PENDING one is reused
 
@@ -114,7 +115,8 @@ def test_alert_sync_wait_follows_the_task_to_its_end(api, task_manager):  # noqa
     with serve_api() as base:
         task = _json((base, [sid], []), "alert", "sync", sid, "--wait", "--no-progress", "--wait-timeout", "60")
         assert (task["type"], task["status"]) == ("alert_sync", TaskStatus.COMPLETED)
-        assert task["result"]["added"] == 3
+        # the registration's own alert sync may have stored them first: then this one finds them unchanged
+        assert task["result"]["added"] + task["result"]["unchanged"] == 3
         assert len(_json((base, [sid], []), "alert", "list", "--storage", sid)) == 3
 
 
@@ -204,3 +206,14 @@ def test_no_snmp_config_flag_takes_a_secret_value(served):
         code, out, _ = _run(served, "snmp-config", "set", sid, "--host", "h", "--snmp-version", "snmpv2c", flag, "x")
         assert code != 0 and out == ""
     assert urls == []
+
+
+def test_sync_policy_shows_and_sets_the_periodic_alert_sync(served):
+    _, (sid, _other), _ = served
+    shown = _json(served, "storage", "sync-policy", "show", sid)
+    assert (shown["alert_sync_interval"], shown["alert_sync_enabled"]) == (CONF.alert_sync.interval, True)
+    changed = _json(served, "storage", "sync-policy", "set", sid, "--alert-sync-interval", "900")
+    assert (changed["alert_sync_interval"], changed["alert_sync_enabled"]) == (900, True)
+    assert changed["next_alert_sync_at"]
+    off = _json(served, "storage", "sync-policy", "set", sid, "--alert-sync-interval", "0")
+    assert (off["alert_sync_interval"], off["alert_sync_enabled"], off["next_alert_sync_at"]) == (None, False, None)

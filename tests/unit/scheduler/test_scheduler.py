@@ -25,6 +25,9 @@ def bus(sqlite_db):
     CONF.set_override("topic", f"test.{uuid.uuid4().hex[:8]}", group="rpc")
     CONF.set_override("membership_group", f"tm-{uuid.uuid4().hex[:8]}", group="task_manager")
     CONF.set_override("election_group", f"sched-{uuid.uuid4().hex[:8]}", group="scheduler")
+    # these tests count sync casts: no periodic alert sync schedules made for their storages
+    # (tests/unit/scheduler/test_alert_sync_schedules.py covers those)
+    CONF.set_override("interval", 0, group="alert_sync")
     yield
     rpc_transport.cleanup()
     coordination.stop()

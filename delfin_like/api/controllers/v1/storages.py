@@ -77,13 +77,17 @@ def register(body, cast) -> dict:
     """Register a storage from a registration body (as ``POST /v1/storages`` takes it): validate,
     probe the back end, store it with its sync policy and first sync task, ``cast(task)``.
 
+    When its driver lists alerts, the same transaction queues its first alert sync (cast after
+    the sync; a failed cast of it leaves it PENDING for the scheduler's re-dispatch) and its
+    periodic alert sync schedule; when not, that schedule is stored paused and nothing is queued.
     Nothing is left behind when a step fails: the probe comes before any write, the
-    registration is one transaction, and a failed cast undoes it (the error is raised).
+    registration is one transaction, and a failed cast of the sync undoes it (the error is raised).
     :returns: the storage row.
     """
     validation.validate(schema.register, body)
-    policy = sync_policy.policy_for_registration(body.get("sync_policy"))
     driver_manager.check_access_protocols(body)
+    lists_alerts = driver_manager.lists_alerts(body["vendor"], body["model"])
+    policy = sync_policy.policy_for_registration(body.get("sync_policy"), lists_alerts=lists_alerts)
     access_info = driver_manager.access_info_from_request(body)
     probed, capabilities = driver_manager.probe_with_capabilities(access_info)
     storage, task = db_api.storage_register(
@@ -93,14 +97,29 @@ def register(body, cast) -> dict:
         priority=Lane.NORMAL,
         capabilities=capabilities,
         sync_policy=policy,
+        alert_sync=lists_alerts,
     )
     try:
         cast(task)
     except Exception:
         _undo_registration(storage["id"], task)
         raise
-    LOG.info("Registered storage %s (%s %s), sync task %s", storage["id"], probed.vendor, probed.model, task["id"])
+    alert_task = _cast_registration_alert_sync(storage["id"], cast) if lists_alerts else None
+    LOG.info("Registered storage %s (%s %s), sync task %s, alert sync task %s", storage["id"], probed.vendor,
+             probed.model, task["id"], alert_task["id"] if alert_task else "none (its driver lists no alerts)")
     return storage
+
+
+def _cast_registration_alert_sync(storage_id: str, cast) -> dict | None:
+    """Cast the alert sync the registration queued (it is the storage's PENDING one, reused here)."""
+    try:
+        alert_task, _created = db_api.task_create_alert_sync(storage_id, Lane.NORMAL)
+        cast(alert_task)
+        return alert_task
+    except exception.DelfinLikeException as e:
+        # the row is there: the scheduler's re-dispatch casts it; the registration stands
+        LOG.warning("The first alert sync of storage %s waits for the re-dispatch: %s", storage_id, e.msg)
+        return None
 
 
 def _undo_registration(storage_id: str, task: dict) -> None:
