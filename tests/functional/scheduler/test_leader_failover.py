@@ -54,6 +54,9 @@ tick_interval = 0.2
 election_group = failover-{uuid.uuid4().hex[:10]}
 [task_manager]
 membership_group = failover-tm-{uuid.uuid4().hex[:10]}
+[alert_sync]
+# the firings counted here are the storages' sync schedules only
+interval = 0
 """)
     return str(path)
 
