@@ -39,6 +39,8 @@ SECRET_FIELDS = ("community_string", "auth_key", "privacy_key")
 SOURCE_FIELDS = ("version", "community_string", "username", "security_level", "auth_protocol", "auth_key",
                  "privacy_protocol", "privacy_key", "engine_id", "context_name", "host", "port", "retry_num",
                  "expiration")
+# a recovery (e.g. linkUp) is stored cleared and clears the faults it ends (_clear_recovered)
+RECOVERY = "recovery"
 # the sdk resource type of an alert -> its inventory table
 _RESOURCE_TABLE_OF = {"storage_pool": "storage_pools", "volume": "volumes", "controller": "controllers",
                       "port": "ports", "disk": "disks"}
@@ -140,7 +142,7 @@ def _clear_recovered(conn, storage_id: str, values: dict, now) -> int:
     """A RECOVERY alert clears the storage's open FAULT alerts of its type about its resource
     (``resource_type`` + ``native_resource_id``, or ``location`` when there is no native id),
     platform alerts aside (they clear themselves); :returns: how many."""
-    if values["category"] != "recovery":
+    if values["category"] != RECOVERY:
         return 0
     where = [alerts.c.storage_id == storage_id, alerts.c.state == "open", alerts.c.category == "fault",
              alerts.c.type == values["type"], alerts.c.resource_type == values["resource_type"],
@@ -167,6 +169,7 @@ def _record_in(conn, storage_id: str, source: str, values: dict, now, checked: s
     False returns no row (one SELECT less)."""
     cleared = values.pop("cleared")
     fingerprint = _fingerprint({**values, "cleared": cleared})
+    cleared = cleared or values["category"] == RECOVERY  # it ends a fault: nothing is left to act on
     key = (alerts.c.storage_id == storage_id, alerts.c.origin == ORIGIN_OF[source],
            alerts.c.sequence_number == values["sequence_number"])
     if checked is None or storage_id not in checked:
@@ -521,7 +524,7 @@ def alert_sync_apply(storage_id: str, task_id: str, owner: str | None, listed) -
                     f"the array listed alert {values['sequence_number']} twice")
             seen.add(values["sequence_number"])
             fingerprint = _fingerprint(values)
-            cleared = values.pop("cleared")
+            cleared = values.pop("cleared") or values["category"] == RECOVERY
             old = stored.get(values["sequence_number"])
             if old is not None and old.fingerprint == fingerprint:
                 counts["unchanged"] += 1

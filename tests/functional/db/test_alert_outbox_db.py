@@ -97,8 +97,10 @@ def test_a_recovery_clears_the_faults_of_its_resource_and_type(sqlite_storage):
     states = {a["id"]: (a["state"], a["cleared_by"]) for a in db_api.alert_list({"storage_id": sid})}
     assert states[down["id"]] == ("cleared", "recovery")
     assert states[other_port["id"]] == states[other_type["id"]] == states[by_location["id"]] == ("open", None)
-    assert states[event["id"]] == ("open", None) and states[up["id"]] == ("open", None)
+    assert states[event["id"]] == ("open", None)
+    assert states[up["id"]] == ("cleared", "trap")  # the recovery itself: nothing left to act on
     assert (down["id"], "resolved") in _pending()
+    assert (up["id"], "resolved") in _pending() and (up["id"], "firing") not in _pending()
     # no native id: the location tells the port
     db_api.alert_record(sid, "trap", _Alert("u2", category="recovery", resource_type="port",
                                             location="agent 127.0.0.1, ifIndex 3"))
