@@ -71,6 +71,9 @@ jsonl_opts = [
         help="fsync the file after every delivery call (a delivery then survives a crash of the machine, not only "
         "of the process); off, the lines are flushed to the operating system before a delivery counts.",
     ),
+    cfg.IntOpt("max_bytes", default=100 * 1024 * 1024, min=1024,
+               help="Size at which the jsonl alert file rotates (a delivery call is never split across files)."),
+    cfg.IntOpt("backup_count", default=5, min=1, help="Rotated jsonl alert files kept (.1 is the newest)."),
 ]
 
 

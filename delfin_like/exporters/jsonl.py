@@ -9,10 +9,9 @@ before it counts as delivered.
 
 import json
 import os
-import threading
 
 from delfin_like.conf import CONF
-from delfin_like.exporters import base
+from delfin_like.exporters import base, jsonl_file
 
 
 def default_path() -> str:
@@ -21,29 +20,11 @@ def default_path() -> str:
 
 class JsonlExporter(base.Exporter):
     def __init__(self):
-        self._lock = threading.Lock()
-        self._file = None
-        self._path = None
+        self._file = jsonl_file.JsonlFile()
 
     @property
     def path(self) -> str:
         return CONF.exporters.jsonl_path or default_path()
-
-    def _open(self, path: str):
-        if self._file is None or self._path != path:
-            self.close()
-            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-            self._file = open(path, "a", encoding="utf-8")  # noqa: SIM115 - kept open across batches
-            self._path = path
-        return self._file
-
-    def _rotate(self, path: str) -> None:
-        self.close()
-        keep = CONF.exporters.jsonl_backup_count
-        for i in range(keep - 1, 0, -1):
-            if os.path.exists(f"{path}.{i}"):
-                os.replace(f"{path}.{i}", f"{path}.{i + 1}")
-        os.replace(path, f"{path}.1")
 
     @staticmethod
     def lines(batch: base.MetricBatch) -> str:
@@ -79,17 +60,8 @@ class JsonlExporter(base.Exporter):
 
     def export(self, batch: base.MetricBatch) -> None:
         """Append the batch's lines (rotating first if they would not fit) and flush."""
-        text = self.lines(batch)
-        path = self.path
-        with self._lock:
-            size = os.path.getsize(path) if os.path.exists(path) else 0
-            if size and size + len(text.encode()) > CONF.exporters.jsonl_max_bytes:
-                self._rotate(path)
-            f = self._open(path)
-            f.write(text)
-            f.flush()
+        self._file.append(self.path, self.lines(batch), CONF.exporters.jsonl_max_bytes,
+                          CONF.exporters.jsonl_backup_count)
 
     def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
+        self._file.close()

@@ -9,10 +9,10 @@ The community is in no response and not in the log.
 import os
 import re
 import subprocess
-import time
 
 from tests.alert_helpers import require_snmptrap
 from tests.e2e.conftest import Client, Proc, free_port, write_conf
+from tests.waits import wait_until
 
 FAKE_TRAP_OID = "1.3.6.1.4.1.99999.1.1"
 FIELD = "1.3.6.1.4.1.99999.1."
@@ -44,13 +44,7 @@ def _snmptrap(tmp_path):
 
 
 def _wait(what: str, probe, timeout: float = TIMEOUT):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = probe()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"{what}: not within {timeout} s")
+    return wait_until(probe, timeout, what, interval=0.1)
 
 
 def _counter(api, name: str) -> float:

@@ -12,13 +12,13 @@ to a ``delfin-like-task`` process (API, scheduler, PostgreSQL, Redis as separate
 import os
 import re
 import subprocess
-import time
 import uuid
 
 import pytest
 
 from tests.alert_helpers import require_snmptrap
 from tests.e2e.conftest import Client, Proc, db_manage, deployment_conf, free_port, write_conf
+from tests.waits import wait_until
 
 FAKE_TRAP_OID = "1.3.6.1.4.1.99999.1.1"
 FIELD = "1.3.6.1.4.1.99999.1."
@@ -27,13 +27,7 @@ TIMEOUT = 30
 
 
 def _wait(what: str, probe, timeout: float = TIMEOUT):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = probe()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"{what}: not within {timeout} s")
+    return wait_until(probe, timeout, what, interval=0.1)
 
 
 def _sync_alerts(api, storage_id) -> list[dict]:

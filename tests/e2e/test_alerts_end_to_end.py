@@ -8,7 +8,6 @@ webhook receiver, so the test sees both what it holds (``GET /api/v2/alerts``) a
 (``firing``, then ``resolved``). Every wait is on an event, bounded.
 """
 
-import time
 
 import pytest
 
@@ -17,18 +16,13 @@ from delfin_like_drivers.simulator.snmp import SnmpFrontEnd
 from tests.alert_helpers import Alertmanager, require_snmptrap
 from tests.e2e.conftest import Client, Proc, free_port, write_conf
 from tests.functional.drivers.snmp_fixtures import require_snmpd, snmp_body
+from tests.waits import wait_until
 
 TIMEOUT = 30
 
 
 def _wait(what: str, probe, timeout: float = TIMEOUT):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = probe()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"{what}: not within {timeout} s")
+    return wait_until(probe, timeout, what, interval=0.1)
 
 
 @pytest.fixture

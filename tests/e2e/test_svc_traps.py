@@ -13,12 +13,12 @@ import base64
 import json
 import os
 import re
-import time
 
 import paramiko
 
 from tests.alert_helpers import require_snmptrap
 from tests.e2e.conftest import Client, Proc, free_port, write_conf
+from tests.waits import wait_until
 
 PASSWORD = "Svc-Trap-Sim-Secret-58"
 COMMUNITY = "svc-Trap-Community-3317"
@@ -26,13 +26,7 @@ TIMEOUT = 30
 
 
 def _wait(what: str, probe, timeout: float = TIMEOUT):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = probe()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"{what}: not within {timeout} s")
+    return wait_until(probe, timeout, what, interval=0.1)
 
 
 class _SvcCli:

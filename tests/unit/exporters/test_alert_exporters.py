@@ -105,6 +105,28 @@ def test_jsonl_appends_one_line_per_delivery(tmp_path):
     assert lines[1]["alert"]["cleared_at"] == "2026-12-08T01:00:00.000000Z" and lines[0]["delivered_at"]
 
 
+def test_jsonl_rotates_by_size_never_splitting_a_call(tmp_path):
+    path = tmp_path / "alerts.jsonl"
+    CONF.set_override("path", str(path), group="jsonl_alert_exporter")
+    exporter = jsonl.AlertJsonlExporter()
+    call = len(exporter.lines([alerts.AlertDelivery(_alert(), "firing", "d0-0")] * 2, "x" * 27).encode())
+    limit = max(1024, int(call * 2.5))  # two calls fit in a file, a third rotates it
+    CONF.set_override("max_bytes", limit, group="jsonl_alert_exporter")
+    CONF.set_override("backup_count", 2, group="jsonl_alert_exporter")
+    for i in range(12):
+        exporter.export_alerts([alerts.AlertDelivery(_alert(), "firing", f"d{i}-{j}") for j in range(2)])
+    exporter.close()
+    files = [path, tmp_path / "alerts.jsonl.1", tmp_path / "alerts.jsonl.2"]
+    assert all(f.exists() for f in files) and not (tmp_path / "alerts.jsonl.3").exists()
+    for f in files:
+        assert f.stat().st_size <= limit
+        ids = [json.loads(x)["delivery_id"] for x in f.read_text().splitlines()]
+        calls = [i.split("-")[0] for i in ids]
+        assert len(ids) % 2 == 0 and calls[::2] == calls[1::2]  # both lines of a call in one file
+    newest = [json.loads(x)["delivery_id"] for x in path.read_text().splitlines()]
+    assert newest[-1] == "d11-1"
+
+
 class _Recording(alerts.AlertExporter):
     def __init__(self, fail=False, block: threading.Event | None = None):
         self.got, self.fail, self.block = [], fail, block
