@@ -19,19 +19,14 @@ during the step (read from the database). The last figure is the /metrics query 
 
 import argparse
 import json
-import multiprocessing
 import os
 import resource
 import sys
-import tempfile
 import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sync_bench import _server_db  # noqa: E402 - a database of the run's own, dropped after it
-
-POSTGRES_ADMIN = os.environ.get("DELFIN_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-MYSQL_ADMIN = os.environ.get("DELFIN_BENCH_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/test")
+from sync_bench import in_fresh_database  # noqa: E402 - a database of the run's own, dropped after it
 
 
 def _peak_rss_mb() -> float:
@@ -121,28 +116,12 @@ def _child(url: str, alerts: int, state_path: str, profile: str | None, out) -> 
     out.close()
 
 
+def _fresh_child(url: str, state_path: str, alerts: int, profile: str | None, out) -> None:
+    _child(url, alerts, state_path, profile, out)
+
+
 def run_one(database: str, alerts: int, profile: str | None = None) -> dict:
-    drop = None
-    tmp = tempfile.TemporaryDirectory()
-    if database == "sqlite":
-        url = f"sqlite:///{tmp.name}/bench.sqlite"
-    elif database == "postgresql":
-        url, drop = _server_db(POSTGRES_ADMIN)
-    else:
-        url, drop = _server_db(MYSQL_ADMIN)
-    try:
-        ctx = multiprocessing.get_context("spawn")  # a clean process: honest peak RSS
-        parent, child = ctx.Pipe(duplex=False)
-        proc = ctx.Process(target=_child, args=(url, alerts, tmp.name, profile, child))
-        proc.start()
-        child.close()
-        result = parent.recv()
-        proc.join()
-        return result
-    finally:
-        if drop:
-            drop()
-        tmp.cleanup()
+    return in_fresh_database(database, _fresh_child, (alerts, profile))
 
 
 def main(argv=None) -> int:

@@ -103,7 +103,10 @@ def _server_db(admin_url: str):
     return sa.engine.make_url(admin_url).set(database=name).render_as_string(hide_password=False), drop
 
 
-def run_one(database: str, volumes: int, lock_url: str | None, steps=STEPS) -> dict:
+def in_fresh_database(database: str, target, args) -> dict:
+    """Run ``target(url, state_path, *args, out)`` in a clean child process (honest peak RSS) on a
+    database of its own (SQLite under a temporary state path, or one made on the server and dropped
+    after); returns what the child sent on ``out``."""
     drop = None
     tmp = tempfile.TemporaryDirectory()
     if database == "sqlite":
@@ -113,9 +116,9 @@ def run_one(database: str, volumes: int, lock_url: str | None, steps=STEPS) -> d
     else:
         url, drop = _server_db(MYSQL_ADMIN)
     try:
-        ctx = multiprocessing.get_context("spawn")  # a clean process: honest peak RSS
+        ctx = multiprocessing.get_context("spawn")
         parent, child = ctx.Pipe(duplex=False)
-        proc = ctx.Process(target=_child, args=(url, volumes, tmp.name, lock_url, child, tuple(steps)))
+        proc = ctx.Process(target=target, args=(url, tmp.name, *args, child))
         proc.start()
         child.close()
         result = parent.recv()
@@ -125,6 +128,14 @@ def run_one(database: str, volumes: int, lock_url: str | None, steps=STEPS) -> d
         if drop:
             drop()
         tmp.cleanup()
+
+
+def _sync_child(url, state_path, volumes, lock_url, steps, out) -> None:
+    _child(url, volumes, state_path, lock_url, out, steps)
+
+
+def run_one(database: str, volumes: int, lock_url: str | None, steps=STEPS) -> dict:
+    return in_fresh_database(database, _sync_child, (volumes, lock_url, tuple(steps)))
 
 
 def main(argv=None) -> int:
