@@ -13,6 +13,12 @@ sequence number is first listed. Latency = first listed - sent (one clock: the s
 
     python benchmarks/trap_latency_bench.py                   # 500/s and 1,000/s, 5 s each
     python benchmarks/trap_latency_bench.py --rates 500 --seconds 10
+    python benchmarks/trap_latency_bench.py --exporters jsonl   # also: exported, sent -> delivered
+
+With ``--exporters`` the all-in-one queues every new alert for those alert exporters (its
+dispatcher delivers them); with ``jsonl`` among them the run also counts the sequence numbers
+delivered to the jsonl file (``exported``) and their sent -> delivered latency. ``--profile PATH``
+records the all-in-one under py-spy for the whole run (py-spy must be installed).
 """
 
 import argparse
@@ -113,8 +119,40 @@ def _quantile(values: list[float], q: float) -> float | None:
     return values[min(len(values) - 1, int(q * len(values)))]
 
 
+def _exported(jsonl_path: str | None, wanted: dict, settle: float) -> dict:
+    """What the jsonl exporter delivered of ``wanted`` (sequence number -> sent), waiting up to ``settle``."""
+    if jsonl_path is None:
+        return {}
+    delivered: dict[str, float] = {}
+    deadline, offset = time.monotonic() + settle, 0
+    while True:
+        if os.path.exists(jsonl_path):
+            with open(jsonl_path, "rb") as f:
+                f.seek(offset)
+                chunk = f.read()
+            end = chunk.rfind(b"\n") + 1
+            offset += end
+            for line in chunk[:end].splitlines():
+                item = json.loads(line)
+                seq = item["alert"]["sequence_number"]
+                if seq in wanted and seq not in delivered and item["status"] == "firing":
+                    at = datetime.datetime.fromisoformat(item["delivered_at"].replace("Z", "+00:00"))
+                    delivered[seq] = at.replace(tzinfo=at.tzinfo or datetime.UTC).timestamp()
+        if wanted.keys() <= delivered.keys() or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    # delivered_at has the exporter's resolution (ms): latency floors at that
+    latencies = [delivered[s] - t for s, t in wanted.items() if s in delivered]
+    return {
+        "exported": len(latencies),
+        "export_lost": len(wanted) - len(latencies),
+        "exported_p50_s": round(_quantile(latencies, 0.5), 3) if latencies else None,  # sent -> delivered
+        "exported_p99_s": round(_quantile(latencies, 0.99), 3) if latencies else None,
+    }
+
+
 def run_rate(api: str, storage_id: str, trap_port: int, datagram: bytes, rate: float, seconds: float, first: int,
-             page: int, settle: float, workdir: str) -> dict:
+             page: int, settle: float, workdir: str, jsonl_path: str | None = None) -> dict:
     count = int(rate * seconds)
     reader = Reader(api, storage_id, page)
     reader.start()
@@ -144,6 +182,7 @@ def run_rate(api: str, storage_id: str, trap_port: int, datagram: bytes, rate: f
         "stored_p99_s": round(_quantile(stored, 0.99), 3) if stored else None,
         "reader_polls": reader.polls,
         "reader_poll_p50_s": round(_quantile(reader.poll_seconds, 0.5), 4),
+        **_exported(jsonl_path, wanted, settle),
     }
 
 
@@ -166,6 +205,11 @@ def main() -> None:
     parser.add_argument("--page", type=int, default=1000, help="rows per reader poll (newest first)")
     parser.add_argument("--settle", type=float, default=15.0, help="seconds to wait for the last traps")
     parser.add_argument("--connection", help="[database] connection of the all-in-one (default: SQLite)")
+    parser.add_argument("--exporters", default="",
+                        help="[alert_exporters] enabled of the all-in-one, e.g. jsonl or jsonl,log (default none)")
+    parser.add_argument("--profile", help="record the all-in-one under py-spy into this file (.svg flamegraph, "
+                        ".json speedscope, "
+                        "else raw collapsed stacks)")
     parser.add_argument("--send", nargs=6, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.send:
@@ -187,9 +231,13 @@ def main() -> None:
                     f"queue_size = 100000\n")
             if args.connection:
                 f.write(f"[database]\nconnection = {args.connection}\n")
+            if args.exporters:
+                f.write(f"[alert_exporters]\nenabled = {args.exporters}\n")
+        jsonl_path = f"{workdir}/state/alerts/alerts.jsonl" if "jsonl" in args.exporters.split(",") else None
         log = open(os.path.join(workdir, "aio.log"), "wb")
         aio = subprocess.Popen([aio_bin, "--config-file", conf], stdout=log, stderr=subprocess.STDOUT)
         api = f"http://127.0.0.1:{api_port}"
+        spy = None
         try:
             _wait_for("the API", lambda: requests.get(f"{api}/healthz", timeout=5).status_code == 200)
             r = requests.post(f"{api}/v1/storages", timeout=30, json={
@@ -202,16 +250,26 @@ def main() -> None:
             log_path = os.path.join(workdir, "aio.log")
             _wait_for("the receiver applying the source",
                       lambda: "trap receiver: 1 alert sources applied" in open(log_path, errors="replace").read())
+            if args.profile:
+                fmt = {".json": "speedscope", ".svg": "flamegraph"}.get(os.path.splitext(args.profile)[1], "raw")
+                # the services run in a forked worker: --subprocesses follows it
+                spy = subprocess.Popen(["py-spy", "record", "--pid", str(aio.pid), "--subprocesses", "--format", fmt,
+                                        "--rate", "100",
+                                        "--output", os.path.abspath(args.profile)], stdout=subprocess.DEVNULL)
             result = {"load_average_before": os.getloadavg(), "cpus": os.cpu_count(),
+                      "exporters": args.exporters or None,
                       "database": args.connection or "sqlite (all-in-one default)", "seconds_per_rate": args.seconds,
                       "reader_page": args.page, "runs": []}
             first = 0
             for rate in (float(x) for x in args.rates.split(",")):
                 result["runs"].append(run_rate(api, storage_id, trap_port, datagram, rate, args.seconds, first,
-                                               args.page, args.settle, workdir))
+                                               args.page, args.settle, workdir, jsonl_path))
                 first += int(rate * args.seconds)
             result["load_average_after"] = os.getloadavg()
         finally:
+            if spy is not None:
+                spy.send_signal(2)  # SIGINT: py-spy writes its profile and exits
+                spy.wait(60)
             aio.terminate()
             aio.wait(60)
             log.close()
