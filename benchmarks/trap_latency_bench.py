@@ -252,8 +252,10 @@ def main() -> None:
                       lambda: "trap receiver: 1 alert sources applied" in open(log_path, errors="replace").read())
             if args.profile:
                 fmt = {".json": "speedscope", ".svg": "flamegraph"}.get(os.path.splitext(args.profile)[1], "raw")
-                # the services run in a forked worker: --subprocesses follows it
-                spy = subprocess.Popen(["py-spy", "record", "--pid", str(aio.pid), "--subprocesses", "--format", fmt,
+                # the services run in a forked worker: --subprocesses follows it; --gil: only the thread
+                # holding the GIL, so the samples say where the one interpreter's time goes
+                spy = subprocess.Popen(["py-spy", "record", "--pid", str(aio.pid), "--subprocesses", "--gil",
+                                        "--format", fmt,
                                         "--rate", "100",
                                         "--output", os.path.abspath(args.profile)], stdout=subprocess.DEVNULL)
             result = {"load_average_before": os.getloadavg(), "cpus": os.cpu_count(),
