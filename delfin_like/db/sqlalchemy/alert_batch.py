@@ -164,7 +164,11 @@ def _queue(conn, changes: list[tuple[str, str]], now) -> None:
 
 def _record_bulk_once(items: list, now) -> list:
     with write() as conn:
-        return _record_bulk(conn, items, now)
+        try:
+            return _record_bulk(conn, items, now)
+        except conn.dialect.dbapi.IntegrityError as e:
+            # bulk.insert_rows writes through the DB-API cursor: its error is the driver's own
+            raise exc.IntegrityError("bulk insert of alerts", None, e) from e
 
 
 @translate_errors

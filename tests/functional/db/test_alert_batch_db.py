@@ -156,3 +156,18 @@ def test_a_batch_of_dicts(exporters):
     assert results == [(None, True)]
     (row,) = db_api.alert_list({"storage_id": ids["a"]})
     assert (row["sequence_number"], row["resource_type"], row["resource_row_id"]) == ("7", "storage", ids["a"])
+
+
+def test_a_row_inserted_meanwhile_makes_the_batch_go_one_by_one(exporters, monkeypatch):
+    """A concurrent receiver stored the alert after the bulk path read the stored rows: the insert
+    fails, the transaction rolls back, and the batch is recorded one by one (that one a repeat)."""
+    from delfin_like.db.sqlalchemy import alert_batch
+
+    ids = _storages(9500)
+    db_api.alert_record(ids["a"], "trap", _Alert("30"), seen_at=BEFORE)
+    monkeypatch.setattr(alert_batch, "_stored_rows", lambda conn, storage_id, keys: {})  # read before it was there
+    results = db_api.alert_record_many([(ids["a"], "trap", _Alert("31")), (ids["a"], "trap", _Alert("30"))],
+                                       seen_at=AT, want_rows=False)
+    assert results == [(None, True), (None, False)]
+    rows = {r["sequence_number"]: r for r in db_api.alert_list({"storage_id": ids["a"]})}
+    assert (rows["30"]["repeat_count"], rows["31"]["repeat_count"]) == (2, 1)
