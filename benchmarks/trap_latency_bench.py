@@ -6,8 +6,8 @@ API. A sender process replays net-snmp's own datagram (``snmptrap`` of the fake 
 enterprise trap, captured once) at a fixed rate, each copy with its own sequence-number varbind
 (a fixed-width number written into the captured bytes, so every BER length stays the same), and
 notes when it sent each. A reader thread here polls ``GET /v1/alerts?storage_id=..&sort=
-created_at:desc&since=<the newest row seen, less 0.5 s>`` (the newest first, at most ``--page`` rows)
-over HTTP and notes when each
+created_at:desc&since=<the newest row seen, less 0.5 s>`` (the newest first, ``--page`` rows a request,
+the next pages by marker while a page comes back full) over HTTP and notes when each
 sequence number is first listed. Latency = first listed - sent (one clock: the same machine);
 ``lost`` = sent and never listed within ``--settle`` seconds of the last one.
 
@@ -176,7 +176,13 @@ class Reader(threading.Thread):
             # only what was stored since the newest row seen (less a margin), newest first
             newest = max(self.stored.values(), default=time.time() - 2)
             since = datetime.datetime.fromtimestamp(newest - 0.5, datetime.UTC).isoformat()
-            rows = self.session.get(self.url, params={**self.params, "since": since}, timeout=30).json()["alerts"]
+            params, rows = {**self.params, "since": since}, []
+            for _ in range(50):  # a full page: more were stored since than a page holds, read on (marker)
+                page = self.session.get(self.url, params=params, timeout=30).json()["alerts"]
+                rows.extend(page)
+                if len(page) < self.params["limit"]:
+                    break
+                params = {**params, "marker": page[-1]["id"]}
             now = time.time()
             self.poll_seconds.append(time.perf_counter() - began)
             self.polls += 1
