@@ -63,8 +63,9 @@ class AlertSink:
 
     Drivers are cached per storage; the cached one is checked against the stored access info at
     most every ``DRIVER_CHECK_SECONDS`` (a change applies within that time, a deleted storage at
-    its first trap). Parses run on a small persistent pool of threads, each within
-    ``[storage_driver] timeout`` (a hung parse is told to stop and counted ``parse_failed``).
+    its first trap). Parses run on a small persistent pool of threads, a batch's in one call within
+    ``[storage_driver] timeout`` (a hung parse is told to stop and counted ``parse_failed``; the
+    traps after it in the batch are parsed one by one, each within the timeout).
     """
 
     DRIVER_CHECK_SECONDS = 2.0
@@ -129,10 +130,9 @@ class AlertSink:
         self._log.log(logging.WARNING, "storage_gone", "trap for storage %s dropped: it is gone or being "
                       "deleted", storage_id)
 
-    def _call_parse(self, driver, info: models.TrapInfo):
-        """The driver's parse of ``info`` within the deadline: an Alert, or the error as a value."""
-        timeout = CONF.storage_driver.timeout
-        token = cancel.Token(timeout, what="driver parse_alert")
+    @staticmethod
+    def _parse_one(driver, info: models.TrapInfo):
+        """The driver's parse of ``info`` in the caller's cancel scope: an Alert, or the error as a value."""
 
         def own_refusal():
             # a driver's own refusal comes back as a value: logged by the caller, rate-limited, not by the wrapper
@@ -141,26 +141,66 @@ class AlertSink:
             except sdk_exceptions.DriverError as e:
                 return e
 
+        try:
+            return driver_manager.call(own_refusal, what="parse_alert")
+        except exception.DelfinLikeException as e:  # unexpected errors, logged by the wrapper
+            return e
+
+    def _renew_pool(self) -> None:
+        # the hung thread is left to stop at its driver's next cancel check: fresh threads for the next traps
+        self._pool.shutdown(wait=False)
+        self._pool = futures.ThreadPoolExecutor(self.PARSE_THREADS, thread_name_prefix="trap-parse")
+
+    def _call_parse(self, driver, info: models.TrapInfo):
+        """The driver's parse of ``info`` within the deadline: an Alert, or the error as a value."""
+        timeout = CONF.storage_driver.timeout
+        token = cancel.Token(timeout, what="driver parse_alert")
+
         def parse():
             with cancel.scope(token):
-                try:
-                    return driver_manager.call(own_refusal, what="parse_alert")
-                except exception.DelfinLikeException as e:  # unexpected errors, logged by the wrapper
-                    return e
+                return self._parse_one(driver, info)
 
         future = self._pool.submit(parse)
         try:
             return future.result(timeout)
         except futures.TimeoutError:
             token.cancel(f"no answer within {timeout:g} s")
-            # the hung thread is left to stop at its driver's next cancel check: fresh threads for the next traps
-            self._pool.shutdown(wait=False)
-            self._pool = futures.ThreadPoolExecutor(self.PARSE_THREADS, thread_name_prefix="trap-parse")
+            self._renew_pool()
             return exception.BackendUnreachable(f"no answer within {timeout:g} s")
 
-    def _parse(self, storage_id: str, trap: trap_receiver.ReceivedTrap) -> models.Alert | None:
-        """The alert of one trap, or None (counted and logged) when it gives none."""
-        info = models.TrapInfo(
+    def _call_parse_many(self, jobs: list) -> list:
+        """The parses of ``jobs`` (``(driver, TrapInfo)``) in one pool call, the deadline applied to the
+        batch: one result per job, as :meth:`_call_parse`. When the batch runs out of time, the parse
+        it was in gets the timeout and the rest are parsed one by one, each within its own deadline:
+        a hung parse never costs the others."""
+        if len(jobs) == 1:
+            return [self._call_parse(*jobs[0])]
+        timeout = CONF.storage_driver.timeout
+        token = cancel.Token(timeout, what="driver parse_alert")
+        done: list = []
+
+        def parse_all():
+            with cancel.scope(token):
+                for driver, info in jobs:
+                    if token.expired:
+                        break
+                    done.append(self._parse_one(driver, info))
+            return done
+
+        future = self._pool.submit(parse_all)
+        try:
+            return future.result(timeout)
+        except futures.TimeoutError:
+            finished = done[:]  # before the cancel: the parse in progress at the deadline is the one timed out
+            token.cancel(f"no answer within {timeout:g} s")
+            self._renew_pool()
+            if len(finished) == len(jobs):
+                return finished
+            out = [*finished, exception.BackendUnreachable(f"no answer within {timeout:g} s")]
+            return out + [self._call_parse(driver, info) for driver, info in jobs[len(out):]]
+
+    def _info(self, trap: trap_receiver.ReceivedTrap) -> models.TrapInfo:
+        return models.TrapInfo(
             source_address=trap.source_address,
             version=trap.version,
             varbinds=trap.varbinds,
@@ -169,12 +209,9 @@ class AlertSink:
             community_or_user=trap.community_or_user,
             received_at=trap.received_at,
         )
-        try:
-            driver, lists_alerts = self._driver(storage_id)
-        except exception.StorageNotFound:
-            self._gone(storage_id)
-            return None
-        alert = self._call_parse(driver, info)
+
+    def _outcome(self, storage_id: str, trap: trap_receiver.ReceivedTrap, lists_alerts: bool, alert):
+        """``alert`` (a parse's result) when it is an Alert; else None, counted and logged."""
         if isinstance(alert, sdk_exceptions.NotSupported):
             self._count("parse_unsupported")
             self._log.log(logging.WARNING, "parse_unsupported",
@@ -206,9 +243,19 @@ class AlertSink:
     def many(self, batch) -> None:
         """Parse every ``(storage_id, ReceivedTrap)`` of ``batch``; record the alerts in one transaction
         (source ``trap``: a repeat of an event's sequence number, trapped or synced, bumps its row)."""
-        records = []
+        jobs, wanted = [], []
         for storage_id, trap in batch:
-            alert = self._parse(storage_id, trap)
+            try:
+                driver, lists_alerts = self._driver(storage_id)
+            except exception.StorageNotFound:
+                self._gone(storage_id)
+                continue
+            jobs.append((driver, self._info(trap)))
+            wanted.append((storage_id, trap, lists_alerts))
+        records = []
+        for (storage_id, trap, lists_alerts), alert in zip(wanted, self._call_parse_many(jobs) if jobs else [],
+                                                            strict=True):
+            alert = self._outcome(storage_id, trap, lists_alerts, alert)
             if alert is not None:
                 records.append((storage_id, "trap", alert))
         if not records:

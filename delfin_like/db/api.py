@@ -6,6 +6,7 @@ connection to :class:`~delfin_like.common.exception.DatabaseUnavailable`
 (HTTP 503). Call :func:`configure` once per process (after fork) before use.
 """
 
+from delfin_like.db.sqlalchemy import alert_batch as _alert_batch
 from delfin_like.db.sqlalchemy import alert_outbox as _outbox
 from delfin_like.db.sqlalchemy import alerts as _alerts
 from delfin_like.db.sqlalchemy import api as _impl
@@ -119,7 +120,7 @@ alerts_prune_cleared_before = _alerts.alerts_prune_cleared_before  # (before, li
 
 # alerts (issue 14): one row per (storage, source, sequence number); a repeat bumps repeat_count and last_seen
 alert_record = _alerts.alert_record  # (storage_id, source, alert) -> (row dict, created)
-alert_record_many = _alerts.alert_record_many  # [(storage_id, source, alert)] -> [(row, created) | error]
+alert_record_many = _alert_batch.alert_record_many  # [(storage_id, source, alert)] -> [(row, created) | error]
 alert_list = _alerts.alert_list  # Listing (filters, paging, sort) plus since/until
 alert_get = _alerts.alert_get
 alert_clear = _alerts.alert_clear  # (id, by) -> row dict

@@ -14,11 +14,11 @@ import datetime
 
 import sqlalchemy as sa
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
-from sqlalchemy.dialects import mysql, postgresql, sqlite
+from sqlalchemy.dialects import mysql, postgresql
 from sqlalchemy.orm import Mapped, mapped_column
 
 from delfin_like.conf import CONF
-from delfin_like.db.sqlalchemy import models
+from delfin_like.db.sqlalchemy import bulk, models
 from delfin_like.db.sqlalchemy.engine import read, translate_errors, write
 from delfin_like.db.sqlalchemy.models import ID, Base, Timestamp
 from delfin_like.db.sqlalchemy.utils import utcnow
@@ -61,16 +61,50 @@ def enabled_exporters() -> list[str]:
     return list(dict.fromkeys(CONF.alert_exporters.enabled))
 
 
+# rows per multi-row upsert on SQLite: 8 parameters a row, within every SQLite's parameter limit
+_ROWS_PER_UPSERT = 120
+_COLUMNS = ("alert_uuid", "exporter", "event", "generation", "attempts", "next_attempt_at", "last_error",
+            "created_at")
+
+
+def _upsert_sqlite(conn, rows: list[dict]) -> None:
+    """Multi-row VALUES through the DB-API, not executemany: the sqlite3 module hands the GIL away around
+    every row's step, and waits to get it back each time while other threads (the trap receiver's) run."""
+    quote = conn.dialect.identifier_preparer.quote
+    head = (f"INSERT INTO {quote(deliveries.name)} ({', '.join(quote(c) for c in _COLUMNS)}) VALUES ")
+    tail = (f" ON CONFLICT ({quote('alert_uuid')}, {quote('exporter')}, {quote('event')}) DO UPDATE SET "
+            f"{quote('generation')} = {quote(deliveries.name)}.{quote('generation')} + 1")
+    one = f"({', '.join('?' * len(_COLUMNS))})"
+    times = {}
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        for start in range(0, len(rows), _ROWS_PER_UPSERT):
+            chunk = rows[start:start + _ROWS_PER_UPSERT]
+            params = []
+            for row in chunk:
+                for c in _COLUMNS:
+                    value = row[c]
+                    if isinstance(value, datetime.datetime):
+                        value = times.get(value) or times.setdefault(value, bulk.timestamp(conn, value))
+                    params.append(value)
+            cursor.execute(head + ", ".join([one] * len(chunk)) + tail, params)
+    finally:
+        cursor.close()
+
+
 def _upsert(conn, rows: list[dict]):
-    """Insert ``rows``; a row already pending keeps its place and back-off, its generation bumped."""
+    """Insert ``rows`` (no key twice); a row already pending keeps its place and back-off, its generation
+    bumped."""
     name = conn.dialect.name
+    if name == "sqlite":
+        _upsert_sqlite(conn, rows)
+        return
     if name in ("mysql", "mariadb"):
         stmt = mysql.insert(deliveries)
         # a literal: PyMySQL's executemany rewrite cannot take a bound parameter after VALUES
         stmt = stmt.on_duplicate_key_update(generation=sa.literal_column("generation + 1"))
     else:
-        dialect = postgresql if name == "postgresql" else sqlite
-        stmt = dialect.insert(deliveries).on_conflict_do_update(
+        stmt = postgresql.insert(deliveries).on_conflict_do_update(
             index_elements=["alert_uuid", "exporter", "event"],
             set_={"generation": deliveries.c.generation + 1},
         )

@@ -237,6 +237,8 @@ def alert_record(storage_id: str, source: str, alert, seen_at: datetime.datetime
 
 
 def _record_many_once(items: list, now, want_rows: bool) -> list:
+    """Record ``items`` (``(storage_id, source, values | InvalidInput)``) one by one in one transaction
+    (:func:`.alert_batch.alert_record_many`: a batch with a recovery, or one that wants the rows)."""
     results, checked = [], set()
     with write() as conn:
         for storage_id, source, values in items:
@@ -248,35 +250,6 @@ def _record_many_once(items: list, now, want_rows: bool) -> list:
             except (exception.StorageNotFound, exception.StorageBeingDeleted) as e:
                 results.append(e)
     return results
-
-
-@translate_errors
-def alert_record_many(records, seen_at: datetime.datetime | None = None, want_rows: bool = True) -> list:
-    """Store several alerts in one transaction, each as :func:`alert_record` would (the trap
-    receiver's sink: one commit per batch of traps, not per trap).
-
-    :param records: ``(storage_id, source, alert)`` triples, in order (a repeat later in the
-        list bumps the row an earlier one made).
-    :returns: one entry per record: ``(alert row dict, created)`` (the row None when not
-        ``want_rows``), or the error that kept that one out (the others are stored):
-        StorageNotFound, StorageBeingDeleted, or InvalidInput (an unknown source, no sequence number).
-    """
-    now = _naive_utc(seen_at) or utcnow()
-    items = []
-    for storage_id, source, alert in records:
-        try:
-            if source not in SOURCES:
-                raise exception.InvalidInput(f"alert source must be one of {', '.join(SOURCES)}")
-            items.append((storage_id, source, _alert_values(alert)))
-        except exception.InvalidInput as e:
-            items.append((storage_id, source, e))
-    if not items:
-        return []
-    try:
-        return _record_many_once(items, now, want_rows)
-    except exc.IntegrityError:
-        # a concurrent receiver inserted one of them first: now it is a repeat
-        return _record_many_once(items, now, want_rows)
 
 
 @translate_errors

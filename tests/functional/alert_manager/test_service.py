@@ -1,12 +1,15 @@
 """The trap receiver's database side on SQLite: the sources provider and the sink (fake driver's parse_alert)."""
 
 import datetime
+import time
 
 import pytest
 
 from delfin_like.alert_manager import service
 from delfin_like.alert_manager.trap_receiver import ReceivedTrap
+from delfin_like.conf import CONF
 from delfin_like.db import api as db_api
+from delfin_like.sdk import cancel
 from tests.db_helpers import register, registration_body
 
 FAKE_TRAP_OID = "1.3.6.1.4.1.99999.1.1"
@@ -71,3 +74,36 @@ def test_sink_records_repeats_and_counts_failures(storage, caplog):
     assert len(parse_lines) == 1
     assert "sink-community-1" not in caplog.text
     sink.close()
+
+
+class _HangsOnOne:
+    """The storage's fake driver, except that the trap of sequence number ``hang`` never answers
+    (until its deadline cancels it)."""
+
+    def __init__(self, driver):
+        self.driver = driver
+
+    def parse_alert(self, trap):
+        if ("1.3.6.1.4.1.99999.1.1", "hang") in trap.varbinds:
+            cancel.sleep(60)
+        return self.driver.parse_alert(trap)
+
+    def close(self):
+        self.driver.close()
+
+
+def test_a_hung_parse_in_a_batch_costs_only_its_own_trap(storage):
+    CONF.set_override("timeout", 1, group="storage_driver")
+    sink = service.AlertSink(log_interval=60, log_burst=1)
+    try:
+        sink(storage["id"], _trap("1"))  # loads and caches the driver
+        key, driver, lists, _at = sink._drivers[storage["id"]]
+        sink._drivers[storage["id"]] = (key, _HangsOnOne(driver), lists, time.monotonic() + 3600)
+        sink.many([(storage["id"], _trap(s)) for s in ("2", "hang", "3", "4")])
+        assert sorted(a["sequence_number"] for a in db_api.alert_list(filters={"storage_id": storage["id"]})) == [
+            "1", "2", "3", "4"]
+        counters = sink.counters()
+        assert (counters["recorded"], counters["parse_failed"]) == (4, 1)
+    finally:
+        CONF.clear_override("timeout", group="storage_driver")
+        sink.close()
