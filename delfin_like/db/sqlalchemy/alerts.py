@@ -483,6 +483,9 @@ def alert_sync_apply(storage_id: str, task_id: str, owner: str | None, listed) -
     counts = {"added": 0, "updated": 0, "cleared": 0, "unchanged": 0}
     inserts, updates, seen, changes = [], [], set(), []
     with write() as conn:
+        # the storage row locked FOR UPDATE also keeps a trap of this storage from committing between the
+        # read below and the inserts (its alert row's foreign key check takes a share lock on the same row;
+        # SQLite has one writer at a time): a listed event is never inserted twice
         row = conn.execute(sa.select(storages.c.deleting).where(storages.c.id == storage_id)
                            .with_for_update()).first()
         if row is None or row.deleting:
