@@ -174,6 +174,29 @@ class Client:
         raise AssertionError(f"task {task_id} not finished within {timeout} s: {task}")
 
 
+def alert_all_in_one(tmp_path, procs: list, api_port: int, trap_port: int, receiver: bool = True,
+                     **sections) -> tuple["Proc", "Client", str]:
+    """Start an all-in-one (no demo storage) whose trap receiver listens on ``127.0.0.1:trap_port``, or,
+    with ``receiver=False``, that runs none but has the ``[alert_receiver]`` options a standalone
+    receiver started on the same config file uses. ``sections`` add or replace options
+    (``{section: {option: value}}``). :returns: (the process, a client of its ready API, the config path)."""
+    conf = tmp_path / "aio.conf"
+    options = {
+        "DEFAULT": {"state_path": tmp_path / "state"},
+        "api": {"port": api_port},
+        "all_in_one": {"demo_storage": "false", **({} if receiver else {"alert_receiver": "false"})},
+        "alert_receiver": {"host": "127.0.0.1", "port": trap_port, "poll_interval": 0.5},
+    }
+    for section, values in sections.items():
+        options[section] = {**options.get(section, {}), **values}
+    write_conf(conf, options)
+    aio = Proc("delfin-like-all-in-one", ["--config-file", str(conf)], tmp_path / "aio.log")
+    procs.append(aio)
+    api = Client(f"http://127.0.0.1:{api_port}")
+    api.wait_ready(60)
+    return aio, api, str(conf)
+
+
 @pytest.fixture
 def procs():
     """Processes started by a test; any still running at the end are killed."""

@@ -11,7 +11,7 @@ import re
 import subprocess
 
 from tests.alert_helpers import require_snmptrap
-from tests.e2e.conftest import Client, Proc, free_port, write_conf
+from tests.e2e.conftest import Proc, alert_all_in_one, free_port
 from tests.waits import wait_until
 
 FAKE_TRAP_OID = "1.3.6.1.4.1.99999.1.1"
@@ -72,17 +72,7 @@ def _fake_storage_with_v2c_source(api, host: str, password: str) -> tuple[str, s
 def test_trap_to_alert_through_the_all_in_one(tmp_path, procs):
     send = _snmptrap(tmp_path)
     api_port, trap_port = free_port(), free_port()
-    conf = tmp_path / "aio.conf"
-    write_conf(conf, {
-        "DEFAULT": {"state_path": tmp_path / "state"},
-        "api": {"port": api_port},
-        "all_in_one": {"demo_storage": "false"},
-        "alert_receiver": {"host": "127.0.0.1", "port": trap_port, "poll_interval": 0.5},
-    })
-    aio = Proc("delfin-like-all-in-one", ["--config-file", str(conf)], tmp_path / "aio.log")
-    procs.append(aio)
-    api = Client(f"http://127.0.0.1:{api_port}")
-    api.wait_ready()
+    aio, api, _ = alert_all_in_one(tmp_path, procs, api_port, trap_port)
     aio.wait_for_log(f"trap receiver listening on 127.0.0.1:{trap_port}")
     responses = []
 
@@ -124,17 +114,7 @@ def test_standalone_receiver_next_to_an_all_in_one(tmp_path, procs):
     """``delfin-like-alert-receiver`` on the all-in-one's database (which runs no receiver itself)."""
     send = _snmptrap(tmp_path)
     api_port, trap_port = free_port(), free_port()
-    conf = tmp_path / "aio.conf"
-    write_conf(conf, {
-        "DEFAULT": {"state_path": tmp_path / "state"},
-        "api": {"port": api_port},
-        "all_in_one": {"demo_storage": "false", "alert_receiver": "false"},
-        "alert_receiver": {"host": "127.0.0.1", "port": trap_port, "poll_interval": 0.5},
-    })
-    aio = Proc("delfin-like-all-in-one", ["--config-file", str(conf)], tmp_path / "aio.log")
-    procs.append(aio)
-    api = Client(f"http://127.0.0.1:{api_port}")
-    api.wait_ready()
+    aio, api, conf = alert_all_in_one(tmp_path, procs, api_port, trap_port, receiver=False)
     assert "trap receiver listening" not in aio.log
     storage_id, _ = _fake_storage_with_v2c_source(api, "192.0.2.78", "aio-trap-pw-2")
 

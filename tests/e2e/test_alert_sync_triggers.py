@@ -17,7 +17,7 @@ import uuid
 import pytest
 
 from tests.alert_helpers import require_snmptrap
-from tests.e2e.conftest import Client, Proc, db_manage, deployment_conf, free_port, write_conf
+from tests.e2e.conftest import Client, Proc, alert_all_in_one, db_manage, deployment_conf, free_port
 from tests.waits import wait_until
 
 FAKE_TRAP_OID = "1.3.6.1.4.1.99999.1.1"
@@ -72,20 +72,9 @@ def _send_incomplete_trap(tmp_path, port: int) -> None:
 def test_alerts_synced_at_registration_periodically_and_after_a_partial_trap(tmp_path, procs):
     require_snmptrap()
     api_port, trap_port = free_port(), free_port()
-    conf = tmp_path / "aio.conf"
-    write_conf(conf, {
-        "DEFAULT": {"state_path": tmp_path / "state"},
-        "api": {"port": api_port},
-        "all_in_one": {"demo_storage": "false"},
-        "alert_receiver": {"host": "127.0.0.1", "port": trap_port, "poll_interval": 0.5},
-        # a short per-storage alert sync interval is allowed here
-        "scheduler": {"min_sync_interval": 1},
-        "alert_sync": {"trap_request_interval": 3600},
-    })
-    aio = Proc("delfin-like-all-in-one", ["--config-file", str(conf)], tmp_path / "aio.log")
-    procs.append(aio)
-    api = Client(f"http://127.0.0.1:{api_port}")
-    api.wait_ready()
+    # a short per-storage alert sync interval is allowed here
+    aio, api, _ = alert_all_in_one(tmp_path, procs, api_port, trap_port, scheduler={"min_sync_interval": 1},
+                                   alert_sync={"trap_request_interval": 3600})
     aio.wait_for_log(f"trap receiver listening on 127.0.0.1:{trap_port}")
 
     # registration: the array's 12 alerts are there without any alerts/sync call

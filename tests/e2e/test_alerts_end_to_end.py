@@ -14,7 +14,7 @@ import pytest
 from delfin_like_drivers.simulator.model import SimulatedArray
 from delfin_like_drivers.simulator.snmp import SnmpFrontEnd
 from tests.alert_helpers import Alertmanager, require_snmptrap
-from tests.e2e.conftest import Client, Proc, free_port, write_conf
+from tests.e2e.conftest import alert_all_in_one, free_port
 from tests.functional.drivers.snmp_fixtures import require_snmpd, snmp_body
 from tests.waits import wait_until
 
@@ -45,19 +45,9 @@ def alertmanager(tmp_path):
 def test_link_down_to_the_api_and_alertmanager_and_link_up_resolves_it(tmp_path, procs, snmp_array, alertmanager):
     array, front = snmp_array
     api_port, trap_port = free_port(), free_port()
-    conf = tmp_path / "aio.conf"
-    write_conf(conf, {
-        "DEFAULT": {"state_path": tmp_path / "state"},
-        "api": {"port": api_port},
-        "all_in_one": {"demo_storage": "false"},
-        "alert_receiver": {"host": "127.0.0.1", "port": trap_port, "poll_interval": 0.5},
-        "alert_exporters": {"enabled": "alertmanager", "interval": 0.2},
-        "alertmanager_exporter": {"url": alertmanager.url},
-    })
-    aio = Proc("delfin-like-all-in-one", ["--config-file", str(conf)], tmp_path / "aio.log")
-    procs.append(aio)
-    api = Client(f"http://127.0.0.1:{api_port}")
-    api.wait_ready(60)
+    aio, api, _ = alert_all_in_one(tmp_path, procs, api_port, trap_port,
+                                   alert_exporters={"enabled": "alertmanager", "interval": 0.2},
+                                   alertmanager_exporter={"url": alertmanager.url})
     aio.wait_for_log(f"trap receiver listening on 127.0.0.1:{trap_port}")
 
     # the array, registered over SNMP and synced: its ports are in the inventory

@@ -17,7 +17,7 @@ import re
 import paramiko
 
 from tests.alert_helpers import require_snmptrap
-from tests.e2e.conftest import Client, Proc, free_port, write_conf
+from tests.e2e.conftest import Proc, alert_all_in_one, free_port
 from tests.waits import wait_until
 
 PASSWORD = "Svc-Trap-Sim-Secret-58"
@@ -81,17 +81,7 @@ def test_lost_traps_are_caught_up_by_alert_sync_once_each(tmp_path, procs):
     assert array["trap_sinks"] == [{"host": "127.0.0.1", "port": trap_port}]
     ssh = array["ssh"]
 
-    conf = tmp_path / "aio.conf"
-    write_conf(conf, {
-        "DEFAULT": {"state_path": tmp_path / "state"},
-        "api": {"port": api_port},
-        "all_in_one": {"demo_storage": "false", "alert_receiver": "false"},
-        "alert_receiver": {"host": "127.0.0.1", "port": trap_port, "poll_interval": 0.5},
-    })
-    aio = Proc("delfin-like-all-in-one", ["--config-file", str(conf)], tmp_path / "aio.log")
-    procs.append(aio)
-    api = Client(f"http://127.0.0.1:{api_port}")
-    api.wait_ready()
+    aio, api, conf = alert_all_in_one(tmp_path, procs, api_port, trap_port, receiver=False)
     r = api.post("/v1/storages", {"vendor": "ibm", "model": "svc_ssh", "ssh": {
         "host": ssh["host"], "port": ssh["port"], "username": ssh["username"], "password": PASSWORD,
         "host_key": ssh["host_key"]}})

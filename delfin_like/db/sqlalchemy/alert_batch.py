@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy import exc
 
 from delfin_like.common import exception
-from delfin_like.db.sqlalchemy import alert_outbox, alerts, bulk
+from delfin_like.db.sqlalchemy import alert_outbox, alerts
 from delfin_like.db.sqlalchemy.engine import translate_errors, write
 from delfin_like.db.sqlalchemy.utils import new_id, utcnow
 
@@ -28,7 +28,6 @@ storages = alerts.storages
 _INSERT_COLUMNS = [*(f for f in alerts.ALERT_FIELDS if f != "cleared"), "resource_row_id", "state", "cleared_at",
                    "cleared_by", "id", "storage_id", "source", "origin", "fingerprint", "first_seen", "last_seen",
                    "repeat_count", "created_at", "updated_at"]
-_TIME_COLUMNS = [c for c in _INSERT_COLUMNS if isinstance(table.c[c].type, sa.DateTime)]
 
 
 def _storage_errors(conn, storage_ids) -> dict:
@@ -133,17 +132,7 @@ def _write(conn, inserts: list[dict], updates: dict[str, dict]) -> None:
     """New rows as multi-row INSERTs (COPY on PostgreSQL); stored ones in one executemany UPDATE per
     set of columns, ``repeat_count`` raised by each row's repeats."""
     if inserts:
-        formatted = {None: None}  # the batch's times are one value: each formatted once
-        rows = []
-        for values in inserts:
-            for c in _TIME_COLUMNS:
-                value = values[c]
-                text = formatted.get(value)
-                if text is None and value is not None:
-                    text = formatted[value] = bulk.timestamp(conn, value)
-                values[c] = text
-            rows.append(tuple(values[c] for c in _INSERT_COLUMNS))
-        bulk.insert_rows(conn, table, _INSERT_COLUMNS, rows)
+        alerts.insert_rows(conn, inserts, _INSERT_COLUMNS)
     groups: dict[tuple, list[dict]] = {}
     for row_id, values in updates.items():
         groups.setdefault(tuple(values), []).append({**values, "_row_id": row_id})

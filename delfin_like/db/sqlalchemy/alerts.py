@@ -546,6 +546,22 @@ def _queue_changes(conn, changes: list[tuple[str, str]], now) -> None:
                               for i, state in changes], now)
 
 
+def insert_rows(conn, inserts: list[dict], columns: list[str]) -> None:
+    """New alert rows (dicts of at least ``columns``) as multi-row INSERTs (COPY on PostgreSQL), through
+    :func:`bulk.insert_rows`; a batch's times are few distinct values, each formatted once."""
+    stamp = [c for c in columns if isinstance(alerts.c[c].type, sa.DateTime)]
+    rows, formatted = [], {None: None}
+    for values in inserts:
+        for c in stamp:
+            value = values[c]
+            text = formatted.get(value)
+            if text is None and value is not None:
+                text = formatted[value] = bulk.timestamp(conn, value)
+            values[c] = text
+        rows.append(tuple(values[c] for c in columns))
+    bulk.insert_rows(conn, alerts, columns, rows)
+
+
 def _write_sync_changes(conn, storage_id: str, inserts: list[dict], updates: list[tuple[str, dict]]) -> None:
     """An alert sync's writes in its transaction: the inventory rows they concern looked up in bulk,
     the new rows in multi-row INSERTs (COPY on PostgreSQL), the changed ones in one executemany
@@ -555,18 +571,7 @@ def _write_sync_changes(conn, storage_id: str, inserts: list[dict], updates: lis
     for values in (*inserts, *(u for _, u in updates)):
         values["resource_row_id"] = links.get((values["resource_type"], values["native_resource_id"]))
     if inserts:
-        columns = list(inserts[0])
-        stamp = [c for c in columns if isinstance(alerts.c[c].type, sa.DateTime)]
-        rows, formatted = [], {None: None}  # the sync's own times are one value: each formatted once
-        for values in inserts:
-            for c in stamp:
-                value = values[c]
-                text = formatted.get(value)
-                if text is None and value is not None:
-                    text = formatted[value] = bulk.timestamp(conn, value)
-                values[c] = text
-            rows.append(tuple(values[c] for c in columns))
-        bulk.insert_rows(conn, alerts, columns, rows)
+        insert_rows(conn, inserts, list(inserts[0]))
     groups: dict[tuple, list[dict]] = {}
     for row_id, values in updates:
         groups.setdefault(tuple(values), []).append({**values, "_row_id": row_id})
