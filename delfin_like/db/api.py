@@ -136,6 +136,7 @@ alert_source_put = _alerts.alert_source_put  # (storage_id, values with secrets 
 alert_source_get = _alerts.alert_source_get  # (storage_id, reveal=False)
 alert_source_delete = _alerts.alert_source_delete
 alert_source_list = _alerts.alert_source_list  # (reveal=False)
+alert_sources_for_receivers = _alerts.alert_sources_for_receivers  # () -> secrets in clear + serial_number
 alert_source_page = _alerts.alert_source_page  # list params -> Page, no secrets (the API's)
 
 # the alert delivery outbox (issue 14, alerts out): the writers above queue; the dispatcher of the scheduler leader

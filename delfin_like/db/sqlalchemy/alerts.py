@@ -378,6 +378,23 @@ def alert_source_list(reveal: bool = False) -> list[dict]:
     return [_source_dict(r, reveal) for r in rows]
 
 
+@translate_errors
+def alert_sources_for_receivers() -> list[dict]:
+    """Every snmp-config with its secrets in clear and its storage's ``serial_number`` (the trap
+    receivers' serial matching), without timestamps: one query, joined to the storages."""
+    stmt = (sa.select(alert_sources, storages.c.serial_number)
+            .join(storages, storages.c.id == alert_sources.c.storage_id)
+            .order_by(alert_sources.c.storage_id))
+    with read() as conn:
+        rows = conn.execute(stmt).all()
+    out = []
+    for row in rows:
+        item = {k: v for k, v in _source_dict(row, reveal=True).items() if k not in ("created_at", "updated_at")}
+        item["serial_number"] = row.serial_number
+        out.append(item)
+    return out
+
+
 # ``GET /v1/snmp-configs``: one row per storage, paged in storage id order (the primary key's); a sort by
 # created_at (Delfin's default key, which sort_dir alone asks for) sorts the few hundred rows there are
 SNMP_CONFIG_SORTS = ("storage_id", "created_at")
