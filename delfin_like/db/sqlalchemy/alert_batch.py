@@ -83,14 +83,12 @@ def _record_bulk(conn, items: list, now) -> list:
     updates: dict[str, dict] = {}  # row id -> the SET values of a stored row, "_repeats" its count
     changes: list[tuple[str, str]] = []  # (row id, event) in the order the one-by-one path queues them
     for storage_id, batch in per_storage.items():
-        links = alerts._resource_row_ids(conn, storage_id, {(v["resource_type"], v["native_resource_id"])
-                                                            for _, _, v in batch})
+        alerts.link_resources(conn, storage_id, [v for _, _, v in batch])
         known = _stored_rows(conn, storage_id, {(alerts.ORIGIN_OF[s], v["sequence_number"]) for _, s, v in batch})
         for i, source, values in batch:
             cleared = values.pop("cleared")
             fingerprint = alerts._fingerprint({**values, "cleared": cleared})
             cleared = cleared or values["category"] == alerts.RECOVERY
-            values["resource_row_id"] = links.get((values["resource_type"], values["native_resource_id"]))
             state = {"state": "cleared", "cleared_at": now, "cleared_by": source} if cleared else \
                 {"state": "open", "cleared_at": None, "cleared_by": None}
             key = (alerts.ORIGIN_OF[source], values["sequence_number"])

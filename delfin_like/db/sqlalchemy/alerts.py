@@ -97,20 +97,6 @@ def _check_storage(conn, storage_id: str) -> None:
         raise exception.StorageBeingDeleted(storage_id)
 
 
-def _resource_row_id(conn, storage_id: str, resource_type: str, native_id: str | None) -> str | None:
-    """The inventory row the alert concerns, when the last sync stored it."""
-    if resource_type == "storage":
-        return storage_id
-    name = _RESOURCE_TABLE_OF.get(resource_type)
-    if name is None or native_id is None:
-        return None
-    table = RESOURCE_TABLES[name]
-    native = table.c[f"native_{resource_type}_id"]
-    return conn.execute(
-        sa.select(table.c.id).where(table.c.storage_id == storage_id, native == native_id)
-    ).scalar_one_or_none()
-
-
 def _resource_row_ids(conn, storage_id: str, wanted) -> dict:
     """``{(resource_type, native id): inventory row id}`` of the ``wanted`` pairs the last sync stored:
     one indexed query per resource type and :data:`_IDS_PER_QUERY` native ids (alert sync)."""
@@ -129,6 +115,14 @@ def _resource_row_ids(conn, storage_id: str, wanted) -> dict:
                     table.c.storage_id == storage_id, native.in_(natives[start:start + _IDS_PER_QUERY]))):
                 found[(resource_type, native_id)] = row_id
     return found
+
+
+def link_resources(conn, storage_id: str, rows) -> None:
+    """Set each alert row's (dict's) ``resource_row_id``: the inventory row it concerns when the last sync
+    stored it, else None; one lookup for all of them (:func:`_resource_row_ids`)."""
+    links = _resource_row_ids(conn, storage_id, {(v["resource_type"], v["native_resource_id"]) for v in rows})
+    for values in rows:
+        values["resource_row_id"] = links.get((values["resource_type"], values["native_resource_id"]))
 
 
 def _queue_change(conn, alert_uuid: str, before: str | None, after: str, now) -> None:
@@ -176,8 +170,7 @@ def _record_in(conn, storage_id: str, source: str, values: dict, now, checked: s
         _check_storage(conn, storage_id)
         if checked is not None:
             checked.add(storage_id)
-    values["resource_row_id"] = _resource_row_id(
-        conn, storage_id, values["resource_type"], values["native_resource_id"])
+    link_resources(conn, storage_id, [values])
     state = {"state": "cleared", "cleared_at": now, "cleared_by": source} if cleared else \
         {"state": "open", "cleared_at": None, "cleared_by": None}
     existing = conn.execute(sa.select(alerts.c.id, alerts.c.state).where(*key)).first()
@@ -583,10 +576,7 @@ def _write_sync_changes(conn, storage_id: str, inserts: list[dict], updates: lis
     """An alert sync's writes in its transaction: the inventory rows they concern looked up in bulk,
     the new rows in multi-row INSERTs (COPY on PostgreSQL), the changed ones in one executemany
     UPDATE per set of columns."""
-    links = _resource_row_ids(conn, storage_id, {(v["resource_type"], v["native_resource_id"])
-                                                 for v in (*inserts, *(u for _, u in updates))})
-    for values in (*inserts, *(u for _, u in updates)):
-        values["resource_row_id"] = links.get((values["resource_type"], values["native_resource_id"]))
+    link_resources(conn, storage_id, [*inserts, *(u for _, u in updates)])
     if inserts:
         insert_rows(conn, inserts, list(inserts[0]))
     groups: dict[tuple, list[dict]] = {}

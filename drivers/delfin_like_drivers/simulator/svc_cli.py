@@ -103,22 +103,31 @@ def parse(command: str) -> tuple[str, Options]:
     return name, opts
 
 
-def _fix(command: str, disabled, fix_event) -> Detail | None:
-    """``[svctask] cheventlog -fix <sequence_number>``: mark the event fixed (no output); None for
-    any other command. CliError when refused or when the log has no such event."""
+def _task_args(command: str, name: str, disabled, handler) -> list[str] | None:
+    """The arguments of ``[svctask] <name> ...``; None for any other command (or a line that does not
+    split). CliError when the command is disabled or the model gave no ``handler`` for it."""
     try:
         argv = shlex.split(command)
     except ValueError:
         return None
     if argv and argv[0] == "svctask":
         argv = argv[1:]
-    if not argv or argv[0] != FIX_COMMAND:
+    if not argv or argv[0] != name:
         return None
-    if FIX_COMMAND in disabled or fix_event is None:
+    if name in disabled or handler is None:
         raise CliError(UNSUPPORTED)
-    if len(argv) != 3 or argv[1] != "-fix":
+    return argv[1:]
+
+
+def _fix(command: str, disabled, fix_event) -> Detail | None:
+    """``[svctask] cheventlog -fix <sequence_number>``: mark the event fixed (no output); None for
+    any other command. CliError when refused or when the log has no such event."""
+    args = _task_args(command, FIX_COMMAND, disabled, fix_event)
+    if args is None:
+        return None
+    if len(args) != 2 or args[0] != "-fix":
         raise CliError(MISSING)
-    if not argv[2].isdigit() or not fix_event(int(argv[2])):
+    if not args[1].isdigit() or not fix_event(int(args[1])):
         raise CliError(svc_views.NO_OBJECT)
     return Detail([])
 
@@ -128,17 +137,10 @@ def _raise(command: str, disabled, raise_event) -> Message | None:
     a simulator-only command (no SVC array has it): log an event of the model's catalogue now, which
     sends its traps to the simulator's trap sinks; prints ``Event, sequence number [N], successfully
     raised``. None for any other command; CliError when refused."""
-    try:
-        argv = shlex.split(command)
-    except ValueError:
+    args = _task_args(command, RAISE_COMMAND, disabled, raise_event)
+    if args is None:
         return None
-    if argv and argv[0] == "svctask":
-        argv = argv[1:]
-    if not argv or argv[0] != RAISE_COMMAND:
-        return None
-    if RAISE_COMMAND in disabled or raise_event is None:
-        raise CliError(UNSUPPORTED)
-    args, kwargs = argv[1:], {}
+    kwargs = {}
     if len(args) % 2:
         raise CliError(MISSING)
     for flag, value in zip(args[::2], args[1::2], strict=True):
