@@ -5,13 +5,10 @@ import datetime
 
 import pytest
 
-from delfin_like import coordination
 from delfin_like.alert_manager import service, sync_requests
 from delfin_like.alert_manager.trap_receiver import ReceivedTrap
 from delfin_like.common.constants import TaskStatus
-from delfin_like.conf import CONF
 from delfin_like.db import api as db_api
-from delfin_like.task_manager import manager as tm_manager
 from tests.unit.task_manager import fakes
 
 pytestmark = pytest.mark.services
@@ -25,16 +22,6 @@ def _incomplete_trap():
                         varbinds=(("1.3.6.1.6.3.1.1.4.1.0", FAKE_TRAP_OID), ("1.3.6.1.4.1.99999.1.2", "FAN")),
                         trap_oid=FAKE_TRAP_OID, engine_id=None, community_or_user="c",
                         received_at=datetime.datetime.now(datetime.UTC))
-
-
-@pytest.fixture
-def task_service(rabbit_bus, postgresql_db, redis_url):
-    CONF.set_override("backend_url", redis_url, group="coordination")
-    svc = tm_manager.TaskManagerService()
-    svc.start()
-    yield svc
-    svc.stop()
-    coordination.stop()
 
 
 def test_an_incomplete_trap_syncs_the_storages_alerts(task_service):

@@ -17,16 +17,6 @@ from tests.unit.task_manager import fakes
 pytestmark = pytest.mark.services
 
 
-@pytest.fixture
-def task_service(rabbit_bus, postgresql_db, redis_url):
-    CONF.set_override("backend_url", redis_url, group="coordination")
-    service = tm_manager.TaskManagerService()
-    service.start()
-    yield service
-    service.stop()
-    coordination.stop()
-
-
 def _volumes(storage_id):
     return db_api.resource_list("volumes", {"storage_id": storage_id}, None, None, None, None)
 

@@ -37,17 +37,20 @@ def test_driver_contract_is_abstract():
         driver.StorageDriver(models.AccessInfo(vendor="v", model="m"))
 
 
+class Minimal(driver.StorageDriver):
+    """Only what the contract requires."""
+
+    def get_storage(self):
+        return models.Storage(name="s", vendor="v", model="m", serial_number="sn")
+
+    def list_storage_pools(self):
+        return iter(())
+
+    def list_volumes(self):
+        return iter(())
+
+
 def test_minimal_driver_gets_defaults():
-    class Minimal(driver.StorageDriver):
-        def get_storage(self):
-            return models.Storage(name="s", vendor="v", model="m", serial_number="sn")
-
-        def list_storage_pools(self):
-            return iter(())
-
-        def list_volumes(self):
-            return iter(())
-
     info = models.AccessInfo(vendor="v", model="m")
     drv = Minimal(info)
     assert drv.access_info is info
@@ -57,16 +60,6 @@ def test_minimal_driver_gets_defaults():
 
 
 def test_minimal_driver_says_it_does_no_alerts():
-    class Minimal(driver.StorageDriver):
-        def get_storage(self):
-            return models.Storage(name="s", vendor="v", model="m", serial_number="sn")
-
-        def list_storage_pools(self):
-            return iter(())
-
-        def list_volumes(self):
-            return iter(())
-
     drv = Minimal(models.AccessInfo(vendor="v", model="m"))
     trap = models.TrapInfo(source_address="127.0.0.1", version="v2c", varbinds=(), trap_oid="1.3.6.1.6.3.1.1.5.1")
     for call in (lambda: drv.list_alerts(None), lambda: drv.clear_alert("1"), lambda: drv.parse_alert(trap)):
