@@ -135,7 +135,6 @@ sync_failures_in_a_row = _alerts.sync_failures_in_a_row  # (storage_id, limit) -
 alert_source_put = _alerts.alert_source_put  # (storage_id, values with secrets in clear) -> config without them
 alert_source_get = _alerts.alert_source_get  # (storage_id, reveal=False)
 alert_source_delete = _alerts.alert_source_delete
-alert_source_list = _alerts.alert_source_list  # (reveal=False)
 alert_sources_for_receivers = _alerts.alert_sources_for_receivers  # () -> secrets in clear + serial_number
 alert_source_page = _alerts.alert_source_page  # list params -> Page, no secrets (the API's)
 

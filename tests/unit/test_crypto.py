@@ -297,7 +297,7 @@ def test_rotate_keys_without_the_old_key_changes_nothing(sqlite_db):
     key_a = Fernet.generate_key()
     ids = _register_with_key(key_a, 2)
     before = [db_api.access_info_get(i) for i in ids]
-    sources_before = db_api.alert_source_list(reveal=False)
+    sources_before = list(db_api.alert_source_page())
     _use_keys(Fernet.generate_key())  # A forgotten: nothing decrypts
     with pytest.raises(exception.CryptoError):
         db_api.access_info_rewrite_all(crypto.rotate_block)
@@ -306,6 +306,6 @@ def test_rotate_keys_without_the_old_key_changes_nothing(sqlite_db):
     with pytest.raises(exception.CryptoError):  # the access infos rotate, an snmp-config does not: all undone
         db_api.secrets_rewrite_all(lambda block: block, crypto.rotate)
     assert [db_api.access_info_get(i) for i in ids] == before
-    assert db_api.alert_source_list(reveal=False) == sources_before
+    assert list(db_api.alert_source_page()) == sources_before
     _use_keys(key_a)
     assert [_snmp_config_secrets(i)[0] for i in ids] == ["trap-0", "trap-1"]

@@ -364,14 +364,6 @@ def alert_source_delete(storage_id: str) -> None:
 
 
 @translate_errors
-def alert_source_list(reveal: bool = False) -> list[dict]:
-    """Every snmp-config, by storage id; secrets only with ``reveal`` (the trap receivers' view)."""
-    with read() as conn:
-        rows = conn.execute(sa.select(alert_sources).order_by(alert_sources.c.storage_id)).all()
-    return [_source_dict(r, reveal) for r in rows]
-
-
-@translate_errors
 def alert_sources_for_receivers() -> list[dict]:
     """Every snmp-config with its secrets in clear and its storage's ``serial_number`` (the trap
     receivers' serial matching), without timestamps: one query, joined to the storages."""

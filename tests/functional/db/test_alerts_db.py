@@ -148,9 +148,9 @@ def test_alert_source_secrets_are_encrypted_and_write_only(storage):
     # a put replaces the whole config
     db_api.alert_source_put(storage["id"], {"version": "snmpv2c", "community_string": "c0mmunity",
                                             "host": "127.0.0.1", "port": 1162, "retry_num": 2, "expiration": 1000})
-    (listed,) = db_api.alert_source_list()
+    (listed,) = db_api.alert_source_page()
     assert listed["version"] == "snmpv2c" and listed["username"] is None and "community_string" not in listed
-    assert db_api.alert_source_list(reveal=True)[0]["community_string"] == "c0mmunity"
+    assert db_api.alert_sources_for_receivers()[0]["community_string"] == "c0mmunity"
     (raw,) = _raw_alert_sources()
     assert "c0mmunity" not in raw["community_string"] and raw["auth_key"] is None
 
@@ -171,7 +171,7 @@ def test_alerts_and_alert_source_go_with_their_storage(storage):
     with pytest.raises(exception.StorageBeingDeleted):
         db_api.alert_record(storage["id"], "trap", _Alert("2"))
     db_api.storage_remove(storage["id"])
-    assert db_api.alert_list() == [] and db_api.alert_source_list() == []
+    assert db_api.alert_list() == [] and list(db_api.alert_source_page()) == []
 
 
 def test_record_many_is_one_batch_that_skips_a_storage_gone(storage):
